@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# X-Pro top-level build.  `make help` lists the targets.
+#
+# Three builds of the same sources live side by side under build/:
+#   build/       -O2, jemalloc allocator: binaries, benchmarks
+#   build/asan/  AddressSanitizer + UndefinedBehaviorSanitizer, libc allocator
+#   build/tsan/  ThreadSanitizer, libc allocator (concurrency tests)
+# The sanitizer builds link alloc_libc.c instead of alloc_jemalloc.c: the
+# sanitizers replace malloc themselves and cannot sit under jemalloc.
+
+CC      ?= gcc
+CLANG   ?= clang
+B       := build
+WARN    := -Wall -Wextra -Werror
+CFLAGS_BASE := -std=gnu11 -g $(WARN) -Iinclude -Isrc -D_GNU_SOURCE -pthread
+CFLAGS  ?= -O2
+ALL_CFLAGS := $(CFLAGS_BASE) $(CFLAGS)
+LIBS_RCU := -lurcu -lurcu-cds
+LIBS    := $(LIBS_RCU) -pthread
+
+SAN_ASAN := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_TSAN := -O1 -fsanitize=thread -fno-omit-frame-pointer
+
+# --- sources -----------------------------------------------------------------
+DP_SRCS    := $(filter-out src/dataplane/alloc_%.c,$(wildcard src/dataplane/*.c))
+UNIT_MAINS := $(wildcard tests/unit/test_*.c)
+UNIT_HELP  := $(filter-out $(UNIT_MAINS),$(wildcard tests/unit/*.c))
+CONC_MAINS := $(wildcard tests/concurrency/test_*.c)
+BENCH_MAINS:= $(wildcard tests/bench/bench_*.c)
+HDRS       := $(wildcard include/xpro/*.h src/*/*.h tests/*/*.h)
+
+DP_OBJS       := $(DP_SRCS:%.c=$(B)/%.o) $(B)/src/dataplane/alloc_jemalloc.o
+DP_OBJS_ASAN  := $(DP_SRCS:%.c=$(B)/asan/%.o) $(B)/asan/src/dataplane/alloc_libc.o
+DP_OBJS_TSAN  := $(DP_SRCS:%.c=$(B)/tsan/%.o) $(B)/tsan/src/dataplane/alloc_libc.o
+
+UNIT_BINS      := $(UNIT_MAINS:tests/unit/%.c=$(B)/tests/%)
+UNIT_BINS_ASAN := $(UNIT_MAINS:tests/unit/%.c=$(B)/asan/tests/%)
+CONC_BINS_TSAN := $(CONC_MAINS:tests/concurrency/%.c=$(B)/tsan/tests/%)
+BENCH_BINS     := $(BENCH_MAINS:tests/bench/%.c=$(B)/bench/%)
+TOOLS          := $(B)/xpro-replay
+
+.PHONY: all deps test unit unit-asan conc-tsan format format-check bench demo help clean
+.DEFAULT_GOAL := all
+
+all: $(TOOLS) $(UNIT_BINS) $(BENCH_BINS)
+
+help:
+	@echo "make            build the tools, tests and benchmarks (build/)"
+	@echo "make deps       install every Debian package we need (idempotent, as root)"
+	@echo "make test       deps, build, then all test tiers: unit, unit under ASan+UBSan,"
+	@echo "                concurrency under TSan, formatting"
+	@echo "make bench      run the benchmarks; prints BENCH key=value lines"
+	@echo "make demo       run the filter engine on a synthetic attack trace"
+	@echo "make format     apply .clang-format;  make format-check: fail on drift"
+	@echo "make clean      remove build/"
+
+deps:
+	@scripts/deps.sh
+
+# --- compile rules -------------------------------------------------------------
+$(B)/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(B)/asan/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SAN_ASAN) -c $< -o $@
+$(B)/tsan/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SAN_TSAN) -DXPRO_TSAN -c $< -o $@
+
+$(B)/libxpro-dp.a: $(DP_OBJS)
+	ar rcs $@ $^
+$(B)/asan/libxpro-dp.a: $(DP_OBJS_ASAN)
+	ar rcs $@ $^
+$(B)/tsan/libxpro-dp.a: $(DP_OBJS_TSAN)
+	ar rcs $@ $^
+
+# --- tools ---------------------------------------------------------------------
+$(B)/xpro-replay: $(B)/src/control/xpro_replay.o $(B)/libxpro-dp.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LIBS) -ljemalloc
+
+# --- tests ---------------------------------------------------------------------
+$(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_HELP:%.c=$(B)/%.o) $(B)/libxpro-dp.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ -lcmocka $(LIBS) -ljemalloc -lm
+$(B)/asan/tests/%: $(B)/asan/tests/unit/%.o $(UNIT_HELP:%.c=$(B)/asan/%.o) $(B)/asan/libxpro-dp.a
+	$(CC) $(CFLAGS_BASE) $(SAN_ASAN) $^ -o $@ -lcmocka $(LIBS) -lm
+$(B)/tsan/tests/%: $(B)/tsan/tests/concurrency/%.o $(B)/tsan/libxpro-dp.a
+	$(CC) $(CFLAGS_BASE) $(SAN_TSAN) $^ -o $@ -lcmocka $(LIBS) -lm
+
+unit: $(UNIT_BINS)
+	@scripts/run-tests.sh "unit" $^
+unit-asan: $(UNIT_BINS_ASAN)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		scripts/run-tests.sh "unit (ASan+UBSan)" $^
+conc-tsan: $(CONC_BINS_TSAN)
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/concurrency/tsan.supp" \
+		scripts/run-tests.sh "concurrency (TSan)" $^
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit unit-asan conc-tsan format-check
+
+# --- benchmarks ----------------------------------------------------------------
+$(B)/bench/%: $(B)/tests/bench/%.o $(B)/libxpro-dp.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LIBS) -ljemalloc -lm
+
+bench: $(BENCH_BINS)
+	@for b in $^; do echo "== $$b"; $$b || echo "benchmark $$b exited $$?"; done
+
+# --- demo ----------------------------------------------------------------------
+demo: deps
+	@$(MAKE) --no-print-directory $(TOOLS)
+	$(B)/xpro-replay --demo
+
+# --- formatting ----------------------------------------------------------------
+FMT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null) $(shell git ls-files -o --exclude-standard '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(FMT_FILES)
+format-check:
+	@scripts/format-check.sh $(FMT_FILES)
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The X-Pro filter engine: Algorithm 2 of the paper (per (device, destination)
+ * pair and per destination rate checks) as a library that proxy workers call
+ * per packet or per burst.  docs/algorithm.md maps each line of the paper to
+ * this code and explains how each ambiguity was resolved.
+ *
+ * Threads and protection (see the table in docs/algorithm.md):
+ *  - Workers: any number of threads, each owning one struct xf_worker.  They
+ *    must be registered liburcu readers (rcu_register_thread()) and call the
+ *    filter functions inside rcu_read_lock()/rcu_read_unlock().  They never
+ *    take a lock in the common per-packet path; a lock is taken only when a
+ *    pair is created or its window restarts after idling (slow path).
+ *  - Control: exactly one thread calls xf_engine_set_params(),
+ *    xf_engine_harvest() and xf_engine_reclaim(), concurrently with workers.
+ *  - Time is always passed in by the caller (nanoseconds on one monotonic
+ *    clock, typically xf_now_ns() read once per burst), so tests drive time.
+ */
+#ifndef XPRO_FILTER_H
+#define XPRO_FILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define XF_NSEC_PER_MSEC 1000000ULL
+#define XF_NSEC_PER_SEC 1000000000ULL
+
+/*
+ * Lookup key.  IPv4 destinations are stored IPv4-mapped (::ffff:a.b.c.d) so
+ * one table serves both families; xf_key_ipv4()/xf_key_ipv6() build keys.
+ */
+struct xf_key {
+	uint8_t dst[16];
+	uint32_t dev; /* device index, host byte order */
+};
+_Static_assert(sizeof(struct xf_key) == 20, "xf_key layout");
+
+/*
+ * Thresholds, in the units an operator thinks in.  Every field is validated by
+ * xf_params_validate(); the bounds are listed in xf_param_table (filter.c).
+ */
+struct xf_params {
+	uint64_t tt1_ms; /* T_T1: a pair idle longer than this restarts its window */
+	uint64_t tt2_ms; /* T_T2: minimum pair window before T_F1 is checked */
+	uint64_t tt3_ms; /* T_T3: minimum destination window before T_F2 is checked */
+	uint64_t tt4_ms; /* T_T4: window length at which sync decays counts (Alg. 1) */
+	uint64_t tf1_pps; /* T_F1: max packets/s of one (device, destination) pair */
+	uint64_t tf2_pps; /* T_F2: max packets/s towards one destination, all devices */
+	uint32_t r; /* Alg. 1 decay divisor (window and count divided by r) */
+	uint32_t warn_interval_ms; /* min gap between overload warnings per device */
+};
+
+/* Sensible defaults for IoT devices; the reasons are in docs/algorithm.md. */
+void xf_params_default(struct xf_params *p);
+
+/*
+ * Check every field.  Returns 0, or -EINVAL and writes "key: bad value 'v'
+ * (reason)" into err (when err is not NULL).
+ */
+int xf_params_validate(const struct xf_params *p, char *err, size_t errlen);
+
+/* Sizing; fixed for the engine's lifetime. */
+struct xf_limits {
+	uint32_t max_records; /* live (device, destination) pairs, whole engine */
+	uint32_t max_dsts_per_dev; /* distinct live destinations per device */
+};
+
+enum xf_verdict {
+	XF_PASS = 0, /* forward the packet */
+	XF_DROP_PAIR, /* pair above T_F1 (Alg. 2 line 14) */
+	XF_DROP_DST, /* destination above T_F2 (Alg. 2 line 23) */
+	XF_DROP_DEVCAP, /* new pair refused: device at max_dsts_per_dev */
+	XF_DROP_FULL, /* new pair refused: engine at max_records */
+	XF_NVERDICTS,
+};
+
+/*
+ * Flag or'ed into an XF_DROP_PAIR verdict when the caller should send the
+ * device an overload warning (Alg. 2 line 15); raised at most once per
+ * warn_interval_ms per device.  Use xf_verdict_of() to strip it.
+ */
+#define XF_WARN 0x80u
+
+static inline enum xf_verdict xf_verdict_of(unsigned v)
+{
+	return (enum xf_verdict)(v & ~XF_WARN);
+}
+
+const char *xf_verdict_name(enum xf_verdict v);
+
+struct xf_engine;
+struct xf_worker;
+
+/*
+ * Create an engine.  seed keys the table hashes (pass random bits so that
+ * attackers cannot aim collisions).  Returns NULL and sets errno on failure
+ * (EINVAL for bad params or limits, ENOMEM).
+ */
+struct xf_engine *xf_engine_new(const struct xf_params *p, const struct xf_limits *lim,
+				uint64_t seed);
+/* Frees everything.  No worker may be running; call from a registered thread. */
+void xf_engine_free(struct xf_engine *e);
+
+/*
+ * Swap the thresholds without stopping workers (RCU publish; the old set is
+ * freed after a grace period).  Returns 0 or -EINVAL/-ENOMEM.
+ */
+int xf_engine_set_params(struct xf_engine *e, const struct xf_params *p);
+void xf_engine_get_params(struct xf_engine *e, struct xf_params *out);
+
+/* Per-worker context: counters owned by one thread. */
+struct xf_worker *xf_worker_new(struct xf_engine *e);
+void xf_worker_free(struct xf_worker *w);
+
+/*
+ * Run Algorithm 2 for one packet at time now_ns.  Returns an enum xf_verdict,
+ * possibly with XF_WARN.  Caller holds rcu_read_lock().
+ */
+unsigned xf_filter(struct xf_worker *w, const struct xf_key *key, uint64_t now_ns);
+
+/*
+ * The same for n packets, in order, all at time now_ns, writing verdicts[i].
+ * Prefetches table memory across the burst; semantics equal n xf_filter()
+ * calls.  Returns n.
+ */
+unsigned xf_filter_burst(struct xf_worker *w, const struct xf_key *keys, uint8_t *verdicts,
+			 unsigned n, uint64_t now_ns);
+
+/* Counters of one worker.  Readable from any thread (relaxed, monotonic). */
+struct xf_worker_stats {
+	uint64_t verdict[XF_NVERDICTS];
+	uint64_t warnings; /* XF_WARN raised */
+	uint64_t pairs_created;
+	uint64_t window_resets; /* Alg. 2 line 4 */
+};
+void xf_worker_stats(const struct xf_worker *w, struct xf_worker_stats *out);
+
+/* One pair's state as seen by the control thread (for sync and the CLI). */
+struct xf_pair_view {
+	struct xf_key key;
+	uint64_t ts1, ts2; /* ts1', ts2' (ns) */
+	uint64_t count; /* c': admitted packets in the current window */
+	uint64_t dc; /* admitted packets not yet harvested */
+	bool mark; /* window restarted since the last harvest */
+};
+
+/*
+ * Control thread: move every pair's delta dc into the caller's hands and
+ * clear mark.  fn (may be NULL) sees each pair with a non-zero delta or a
+ * set mark, with its view taken at harvest time; the sum of all dc handed out
+ * plus what workers add later equals the admitted packets, exactly.
+ * Returns the number of pairs handed to fn.
+ */
+size_t xf_engine_harvest(struct xf_engine *e, void (*fn)(const struct xf_pair_view *, void *),
+			 void *arg);
+
+/*
+ * Control thread: free pairs idle for longer than T_T1 whose delta was
+ * harvested (dc == 0), and destinations and devices left with no pair.  Memory
+ * returns after an RCU grace period (call_rcu).  Returns pairs freed.
+ */
+size_t xf_engine_reclaim(struct xf_engine *e, uint64_t now_ns);
+
+/* Look up one pair or destination (tests, CLI).  Caller holds rcu_read_lock(). */
+bool xf_engine_pair(struct xf_engine *e, const struct xf_key *key, struct xf_pair_view *out);
+
+struct xf_dst_view {
+	uint64_t ts1; /* ts1*: min ts1' over the destination's pairs */
+	uint64_t ts2; /* ts2*: max ts2' */
+	uint64_t count; /* c*: sum of c' over the destination's pairs */
+	uint32_t pairs;
+};
+bool xf_engine_dst(struct xf_engine *e, const uint8_t dst[16], struct xf_dst_view *out);
+
+struct xf_engine_stats {
+	uint64_t pairs, dsts, devs; /* live records */
+	uint64_t bytes_records; /* bytes held by pair/destination/device records */
+	uint64_t bytes_tables; /* bytes of the fixed hash-table arrays */
+	uint64_t alloc_bytes; /* allocator's own figure for our arena (0 if unknown) */
+	const char *allocator; /* "jemalloc" or "libc" */
+};
+void xf_engine_stats(struct xf_engine *e, struct xf_engine_stats *out);
+
+/* Bytes one live pair costs at most (record, its table slot share). */
+size_t xf_bytes_per_record(void);
+
+/* Key helpers. */
+void xf_key_ipv4(struct xf_key *k, uint32_t dev, uint32_t dst_be);
+void xf_key_ipv6(struct xf_key *k, uint32_t dev, const uint8_t dst[16]);
+
+/* CLOCK_MONOTONIC in nanoseconds: the clock workers pass as now_ns. */
+uint64_t xf_now_ns(void);
+
+#endif /* XPRO_FILTER_H */

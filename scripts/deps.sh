@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Install every Debian package X-Pro's build, tests, demo and benchmarks need.
+# Idempotent: installs only what is missing, and touches apt only then.
+set -euo pipefail
+
+PKGS=(
+	build-essential make pkg-config git
+	clang llvm lld libclang-rt-14-dev clang-format
+	libbpf-dev libxdp-dev bpftool linux-libc-dev
+	liburcu-dev libhiredis-dev libcmocka-dev libjemalloc-dev
+	redis-server iproute2 nftables
+	valgrind gnuplot-nox
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#PKGS[@]} packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing ${missing[*]}; run 'make deps' as root" >&2
+	exit 1
+fi
+
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
