@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The per-packet path of the filter engine: Algorithm 2, steps numbered as in
+ * docs/algorithm.md ("Exact semantics").  The common case (pair exists, not
+ * idle) takes no lock: relaxed loads, one store of ts2 and, when the packet is
+ * admitted, three atomic adds.  Pair creation and window restarts take the
+ * destination's spinlock, which also orders its pairs by ts1 so that ts1*
+ * (the minimum) is the list head: O(1) per packet, no scan.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dataplane/filter_int.h"
+
+/* --- small helpers --------------------------------------------------------- */
+
+static bool pair_eq(const void *entry, const void *key)
+{
+	const struct xf_pair *pr = entry;
+
+	return !memcmp(&pr->key, key, sizeof(struct xf_key)) && !(XF_LOAD(pr->dc) & XF_DEAD);
+}
+
+static bool dst_eq(const void *entry, const void *key)
+{
+	return !memcmp(((const struct xf_dst *)entry)->addr, key, 16);
+}
+
+static bool dev_eq(const void *entry, const void *key)
+{
+	const struct xf_dev *dv = entry;
+
+	return dv->dev == *(const uint32_t *)key && !(XF_LOAD(dv->npairs) & XF_DEAD);
+}
+
+/* c / window > limit, exactly: c * 1e9 > limit * window_ns. */
+static inline bool over_rate(uint64_t c, uint64_t window_ns, uint64_t limit_pps)
+{
+	return (unsigned __int128)c * XF_NSEC_PER_SEC > (unsigned __int128)limit_pps * window_ns;
+}
+
+void xf_dst_lock(struct xf_dst *d)
+{
+	while (__atomic_exchange_n(&d->lock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&d->lock, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+void xf_dst_unlock(struct xf_dst *d)
+{
+	__atomic_store_n(&d->lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Under d->lock: keep the list ordered by ts1 and ts1min its head. */
+static void dst_link_sorted(struct xf_dst *d, struct xf_pair *pr)
+{
+	struct cds_list_head *pos = d->pairs.prev;
+
+	/* Workers' clocks may be a burst apart: walk back from the tail. */
+	while (pos != &d->pairs &&
+	       XF_LOAD(cds_list_entry(pos, struct xf_pair, dnode)->ts1) > XF_LOAD(pr->ts1))
+		pos = pos->prev;
+	cds_list_add(&pr->dnode, pos);
+	XF_STORE(d->ts1min, XF_LOAD(cds_list_entry(d->pairs.next, struct xf_pair, dnode)->ts1));
+}
+
+/* --- records: find or create ---------------------------------------------- */
+
+static void dev_free_cb(struct rcu_head *h)
+{
+	dp_mem_free(NULL, caa_container_of(h, struct xf_dev, rcu), sizeof(struct xf_dev));
+}
+
+static void dst_free_cb(struct rcu_head *h)
+{
+	dp_mem_free(NULL, caa_container_of(h, struct xf_dst, rcu), sizeof(struct xf_dst));
+}
+
+static void pair_free_cb(struct rcu_head *h)
+{
+	dp_mem_free(NULL, caa_container_of(h, struct xf_pair, rcu), sizeof(struct xf_pair));
+}
+
+void xf_pair_free_rcu(struct xf_engine *e, struct xf_pair *pr)
+{
+	__atomic_fetch_sub(&e->npairs, 1, __ATOMIC_RELAXED);
+	call_rcu(&pr->rcu, pair_free_cb);
+}
+
+void xf_dev_put(struct xf_engine *e, struct xf_dev *dv)
+{
+	uint64_t zero = 0;
+
+	if (__atomic_sub_fetch(&dv->npairs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	/* Retire only if nobody took a reference since. */
+	if (!__atomic_compare_exchange_n(&dv->npairs, &zero, XF_DEAD, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		return;
+	dp_tab_remove(&e->devs, xf_hash_dev(e->seed, dv->dev), dv);
+	__atomic_fetch_sub(&e->ndevs, 1, __ATOMIC_RELAXED);
+	call_rcu(&dv->rcu, dev_free_cb);
+}
+
+/*
+ * Take a pair reference on device dev, within the per-device cap.
+ * Returns the device, or NULL with *verdict set (DEVCAP or FULL).
+ */
+static struct xf_dev *dev_get(struct xf_engine *e, uint32_t dev, unsigned *verdict)
+{
+	uint64_t h = xf_hash_dev(e->seed, dev);
+
+	for (;;) {
+		struct xf_dev *dv = dp_tab_find(&e->devs, h, dev_eq, &dev), *got;
+		uint64_t old;
+
+		if (!dv) {
+			dv = dp_mem_alloc(e->mem, sizeof(*dv), 16);
+			if (!dv)
+				goto full;
+			dv->dev = dev;
+			got = dp_tab_insert(&e->devs, h, dv, dev_eq, &dev);
+			if (got != dv)
+				dp_mem_free(e->mem, dv, sizeof(*dv));
+			if (!got)
+				goto full;
+			if (got == dv)
+				__atomic_fetch_add(&e->ndevs, 1, __ATOMIC_RELAXED);
+			dv = got;
+		}
+		old = __atomic_fetch_add(&dv->npairs, 1, __ATOMIC_ACQ_REL);
+		if (old & XF_DEAD)
+			continue; /* retired under us: look again */
+		if (old >= e->lim.max_dsts_per_dev) {
+			xf_dev_put(e, dv);
+			*verdict = XF_DROP_DEVCAP;
+			return NULL;
+		}
+		return dv;
+	}
+full:
+	*verdict = XF_DROP_FULL;
+	return NULL;
+}
+
+/* Find or create the destination and link pr into it.  0 or -ENOMEM. */
+static int dst_link(struct xf_engine *e, struct xf_pair *pr)
+{
+	uint64_t h = xf_hash_dst(e->seed, pr->key.dst);
+
+	for (;;) {
+		struct xf_dst *d = dp_tab_find(&e->dsts, h, dst_eq, pr->key.dst), *got;
+
+		if (!d) {
+			d = dp_mem_alloc(e->mem, sizeof(*d), 16);
+			if (!d)
+				return -ENOMEM;
+			memcpy(d->addr, pr->key.dst, 16);
+			CDS_INIT_LIST_HEAD(&d->pairs);
+			got = dp_tab_insert(&e->dsts, h, d, dst_eq, pr->key.dst);
+			if (got != d)
+				dp_mem_free(e->mem, d, sizeof(*d));
+			if (!got)
+				return -ENOMEM;
+			if (got == d)
+				__atomic_fetch_add(&e->ndsts, 1, __ATOMIC_RELAXED);
+			d = got;
+		}
+		xf_dst_lock(d);
+		if (d->dead) {
+			xf_dst_unlock(d);
+			continue;
+		}
+		pr->dst = d;
+		d->npairs++;
+		dst_link_sorted(d, pr);
+		xf_dst_unlock(d);
+		return 0;
+	}
+}
+
+void xf_dst_unlink(struct xf_engine *e, struct xf_pair *pr)
+{
+	struct xf_dst *d = pr->dst;
+	bool empty;
+
+	xf_dst_lock(d);
+	cds_list_del(&pr->dnode);
+	__atomic_fetch_sub(&d->csum, XF_LOAD(pr->c), __ATOMIC_RELAXED);
+	empty = --d->npairs == 0;
+	if (empty)
+		d->dead = 1;
+	else
+		XF_STORE(d->ts1min,
+			 XF_LOAD(cds_list_entry(d->pairs.next, struct xf_pair, dnode)->ts1));
+	xf_dst_unlock(d);
+	if (!empty)
+		return;
+	dp_tab_remove(&e->dsts, xf_hash_dst(e->seed, d->addr), d);
+	__atomic_fetch_sub(&e->ndsts, 1, __ATOMIC_RELAXED);
+	call_rcu(&d->rcu, dst_free_cb);
+}
+
+/*
+ * Step 1 for a new pair: cap checks, then create it with ts1 = ts2 = t.
+ * Returns the pair (possibly one another worker created first), or NULL
+ * with *verdict set.  Unwinds in reverse on failure.
+ */
+static struct xf_pair *pair_create(struct xf_worker *w, const struct xf_key *k, uint64_t h,
+				   uint64_t t, unsigned *verdict)
+{
+	struct xf_engine *e = w->e;
+	struct xf_pair *pr = NULL, *got = NULL;
+	struct xf_dev *dv;
+
+	dv = dev_get(e, k->dev, verdict);
+	if (!dv)
+		return NULL;
+	*verdict = XF_DROP_FULL;
+	if (__atomic_add_fetch(&e->npairs, 1, __ATOMIC_RELAXED) > e->lim.max_records)
+		goto out_uncount;
+	pr = dp_mem_alloc(e->mem, sizeof(*pr), 64);
+	if (!pr)
+		goto out_uncount;
+	pr->key = *k;
+	pr->ts1 = pr->ts2 = t;
+	pr->dev = dv;
+	if (dst_link(e, pr))
+		goto out_free;
+	got = dp_tab_insert(&e->pairs, h, pr, pair_eq, k);
+	if (got != pr)
+		goto out_unlink; /* lost a race (got is the winner) or no room */
+	xf_count(&w->st.pairs_created);
+	return pr;
+
+out_unlink:
+	xf_dst_unlink(e, pr);
+out_free:
+	dp_mem_free(e->mem, pr, sizeof(*pr));
+	pr = NULL;
+	if (got)
+		pr = got;
+out_uncount:
+	__atomic_fetch_sub(&e->npairs, 1, __ATOMIC_RELAXED);
+	xf_dev_put(e, dv);
+	return pr;
+}
+
+/*
+ * Step 2, under the destination's lock: restart an idle pair's window.
+ * Also stores ts2, so that a second worker does not restart it again.
+ * Returns -1 if the pair was retired meanwhile.
+ */
+static int pair_restart(struct xf_worker *w, struct xf_pair *pr, uint64_t t, uint64_t tt1)
+{
+	struct xf_dst *d = pr->dst;
+	uint64_t ts2;
+
+	xf_dst_lock(d);
+	if (XF_LOAD(pr->dc) & XF_DEAD) {
+		xf_dst_unlock(d);
+		return -1;
+	}
+	ts2 = XF_LOAD(pr->ts2);
+	if (t > ts2 && t - ts2 > tt1) {
+		uint64_t old = __atomic_exchange_n(&pr->c, 0, __ATOMIC_RELAXED);
+
+		__atomic_fetch_sub(&d->csum, old, __ATOMIC_RELAXED);
+		XF_STORE(pr->ts1, t);
+		XF_STORE(pr->mark, 1);
+		cds_list_del(&pr->dnode);
+		dst_link_sorted(d, pr);
+		xf_count(&w->st.window_resets);
+	}
+	if (t > ts2)
+		XF_STORE(pr->ts2, t);
+	xf_dst_unlock(d);
+	return 0;
+}
+
+/* Alg. 2 line 15: at most one warning per device per interval. */
+static unsigned maybe_warn(struct xf_worker *w, struct xf_pair *pr, uint64_t t,
+			   const struct xf_rt *rt)
+{
+	struct xf_dev *dv = pr->dev;
+	uint64_t last = XF_LOAD(dv->last_warn);
+
+	if (last && (t + 1 < last || t + 1 - last < rt->warn_interval))
+		return 0;
+	if (!__atomic_compare_exchange_n(&dv->last_warn, &last, t + 1, false, __ATOMIC_RELAXED,
+					 __ATOMIC_RELAXED))
+		return 0; /* another worker warned for this device just now */
+	xf_count(&w->st.warnings);
+	return XF_WARN;
+}
+
+/* --- the per-packet path --------------------------------------------------- */
+
+static unsigned filter_one(struct xf_worker *w, const struct xf_rt *rt, const struct xf_key *k,
+			   uint64_t h, struct xf_pair *pr, uint64_t t)
+{
+	struct xf_dst *d;
+	uint64_t ts1, ts2, win, old;
+	unsigned v;
+
+again:
+	if (!pr) {
+		pr = dp_tab_find(&w->e->pairs, h, pair_eq, k);
+		if (!pr)
+			pr = pair_create(w, k, h, t, &v);
+		if (!pr)
+			goto out;
+	}
+	ts2 = XF_LOAD(pr->ts2);
+	if (t > ts2) {
+		if (t - ts2 > rt->tt1) {
+			if (pair_restart(w, pr, t, rt->tt1)) {
+				pr = NULL;
+				goto again;
+			}
+		} else {
+			XF_STORE(pr->ts2, t);
+		}
+		ts2 = t;
+	}
+
+	/* Step 4: the pair's rate, counting this packet as if admitted. */
+	ts1 = XF_LOAD(pr->ts1);
+	win = ts2 - ts1;
+	if (win > rt->tt2 && over_rate(XF_LOAD(pr->c) + 1, win, rt->tf1)) {
+		v = XF_DROP_PAIR | maybe_warn(w, pr, t, rt);
+		goto out;
+	}
+
+	/* Step 5: the destination's rate; ts2* is this packet's time. */
+	d = pr->dst;
+	ts1 = XF_LOAD(d->ts1min);
+	win = ts2 > ts1 ? ts2 - ts1 : 0;
+	if (win > rt->tt3 && over_rate(XF_LOAD(d->csum) + 1, win, rt->tf2)) {
+		v = XF_DROP_DST;
+		goto out;
+	}
+
+	/* Step 6: admit. */
+	old = __atomic_fetch_add(&pr->dc, 1, __ATOMIC_RELAXED);
+	if (old & XF_DEAD) {
+		pr = NULL; /* retired between lookup and now */
+		goto again;
+	}
+	__atomic_fetch_add(&pr->c, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&d->csum, 1, __ATOMIC_RELAXED);
+	v = XF_PASS;
+out:
+	xf_count(&w->st.verdict[xf_verdict_of(v)]);
+	return v;
+}
+
+unsigned xf_filter(struct xf_worker *w, const struct xf_key *key, uint64_t now_ns)
+{
+	const struct xf_rt *rt = __atomic_load_n(&w->e->rt, __ATOMIC_CONSUME);
+
+	return filter_one(w, rt, key, xf_hash_pair(w->e->seed, key), NULL, now_ns);
+}
+
+#define XF_BURST_MAX 64
+
+/*
+ * Three passes over the burst so that its cache misses overlap: hash and
+ * prefetch the buckets; find the pairs and prefetch them; then run the
+ * packets in order.  A pair created by an earlier packet of the same burst is
+ * found again by filter_one(), so semantics equal one call per packet.
+ */
+unsigned xf_filter_burst(struct xf_worker *w, const struct xf_key *keys, uint8_t *verdicts,
+			 unsigned n, uint64_t now_ns)
+{
+	struct xf_engine *e = w->e;
+	const struct xf_rt *rt = __atomic_load_n(&e->rt, __ATOMIC_CONSUME);
+	uint64_t h[XF_BURST_MAX];
+	struct xf_pair *pr[XF_BURST_MAX];
+
+	for (unsigned base = 0; base < n; base += XF_BURST_MAX) {
+		unsigned m = n - base < XF_BURST_MAX ? n - base : XF_BURST_MAX;
+		const struct xf_key *k = keys + base;
+
+		for (unsigned i = 0; i < m; i++) {
+			h[i] = xf_hash_pair(e->seed, &k[i]);
+			dp_tab_prefetch(&e->pairs, h[i]);
+		}
+		for (unsigned i = 0; i < m; i++) {
+			pr[i] = dp_tab_find(&e->pairs, h[i], pair_eq, &k[i]);
+			if (pr[i])
+				__builtin_prefetch(pr[i]);
+		}
+		for (unsigned i = 0; i < m; i++)
+			if (pr[i])
+				__builtin_prefetch(pr[i]->dst);
+		for (unsigned i = 0; i < m; i++)
+			verdicts[base + i] = (uint8_t)filter_one(w, rt, &k[i], h[i], pr[i], now_ns);
+	}
+	return n;
+}
+
+/* --- workers, keys, clock --------------------------------------------------- */
+
+struct xf_worker *xf_worker_new(struct xf_engine *e)
+{
+	struct xf_worker *w = calloc(1, sizeof(*w));
+
+	if (w)
+		w->e = e;
+	return w;
+}
+
+void xf_worker_free(struct xf_worker *w)
+{
+	free(w);
+}
+
+void xf_worker_stats(const struct xf_worker *w, struct xf_worker_stats *out)
+{
+	const uint64_t *src = (const uint64_t *)&w->st;
+	uint64_t *dst = (uint64_t *)out;
+
+	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+static const char *const verdict_names[XF_NVERDICTS] = {
+	[XF_PASS] = "PASS",	      [XF_DROP_PAIR] = "DROP_PAIR",
+	[XF_DROP_DST] = "DROP_DST",   [XF_DROP_DEVCAP] = "DROP_DEVCAP",
+	[XF_DROP_FULL] = "DROP_FULL",
+};
+
+const char *xf_verdict_name(enum xf_verdict v)
+{
+	return (unsigned)v < XF_NVERDICTS ? verdict_names[v] : "?";
+}
+
+void xf_key_ipv4(struct xf_key *k, uint32_t dev, uint32_t dst_be)
+{
+	memset(k, 0, sizeof(*k));
+	k->dst[10] = 0xff;
+	k->dst[11] = 0xff;
+	memcpy(&k->dst[12], &dst_be, 4);
+	k->dev = dev;
+}
+
+void xf_key_ipv6(struct xf_key *k, uint32_t dev, const uint8_t dst[16])
+{
+	memcpy(k->dst, dst, 16);
+	k->dev = dev;
+}
+
+uint64_t xf_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * XF_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Internals of the filter engine, shared by its files (filter.c: per-packet
+ * path; filter_ctl.c: control-thread operations; filter_params.c: thresholds).
+ * Nothing outside src/dataplane/filter*.c includes this.
+ */
+#ifndef XPRO_DP_FILTER_INT_H
+#define XPRO_DP_FILTER_INT_H
+
+#include <urcu.h>
+#include <urcu/list.h>
+
+#include "xpro/filter.h"
+#include "dataplane/alloc.h"
+#include "dataplane/table.h"
+
+/* --- thresholds ---------------------------------------------------------- */
+
+struct xf_param_desc {
+	const char *name, *unit;
+	size_t offset, size;
+	uint64_t min, max, def;
+};
+extern const struct xf_param_desc xf_param_table[];
+uint64_t xf_param_get(const struct xf_params *p, const struct xf_param_desc *d);
+void xf_param_set(struct xf_params *p, const struct xf_param_desc *d, uint64_t v);
+
+/* Compiled thresholds, published under RCU; replaced whole, never edited. */
+struct xf_rt {
+	uint64_t tt1, tt2, tt3, tt4; /* ns */
+	uint64_t tf1, tf2; /* packets/s */
+	uint64_t warn_interval; /* ns */
+	struct xf_params src;
+	struct rcu_head rcu;
+};
+void xf_params_compile(const struct xf_params *p, struct xf_rt *rt);
+
+/* --- records ------------------------------------------------------------- */
+
+/*
+ * Set in a pair's dc (or a device's npairs) by the control thread when it
+ * retires the record.  A worker that finds it after its atomic add knows the
+ * record is being removed and looks the key up again.
+ */
+#define XF_DEAD (1ULL << 63)
+
+struct xf_dev {
+	uint32_t dev;
+	uint32_t pad;
+	uint64_t npairs; /* live pairs; XF_DEAD when retired.  Atomic. */
+	uint64_t last_warn; /* time of last warning + 1; 0 = never.  Atomic. */
+	struct rcu_head rcu;
+};
+
+struct xf_dst {
+	uint8_t addr[16];
+	uint64_t csum; /* c*: sum of c' over the pairs.  Atomic. */
+	uint64_t ts1min; /* ts1*: ts1 of the list head.  Written under lock. */
+	uint32_t npairs; /* under lock */
+	uint32_t lock; /* spinlock for the list, ts1min, npairs, dead */
+	struct cds_list_head pairs; /* ordered by ts1, oldest first; under lock */
+	uint32_t dead; /* under lock: retired, do not link pairs */
+	uint32_t pad;
+	struct rcu_head rcu;
+};
+
+/*
+ * One (device, destination) pair.  The first cache line holds everything a
+ * packet touches.  Writers: workers (ts2 always; c, dc atomically; ts1, mark
+ * and dnode under the destination's lock); the control thread (dc by
+ * exchange, mark, the _sync fields).  Readers: any thread under RCU.
+ */
+struct xf_pair {
+	struct xf_key key;
+	uint32_t mark; /* window restarted since the last harvest */
+	uint64_t ts1; /* ts1': window start (ns) */
+	uint64_t ts2; /* ts2': last packet (ns) */
+	uint64_t c; /* c': admitted packets in this window */
+	uint64_t dc; /* admitted packets not yet harvested; XF_DEAD */
+	struct xf_dst *dst;
+	/* --- second line: slow path and control thread --- */
+	struct xf_dev *dev;
+	uint64_t c_sync, ts1_sync, ts2_sync; /* last merged with the master (Alg. 1) */
+	union {
+		struct cds_list_head dnode; /* in dst->pairs while live */
+		struct rcu_head rcu; /* once unlinked, for call_rcu */
+	};
+} __attribute__((aligned(64)));
+_Static_assert(offsetof(struct xf_pair, dev) == 64, "hot fields in the first cache line");
+
+struct xf_engine {
+	struct xf_rt *rt; /* RCU-published thresholds */
+	struct xf_limits lim;
+	uint64_t seed[4];
+	struct dp_mem *mem;
+	struct dp_tab pairs, dsts, devs;
+	uint64_t npairs, ndsts, ndevs; /* live records.  Atomic. */
+};
+
+struct xf_worker {
+	struct xf_engine *e;
+	struct xf_worker_stats st; /* written by the owner only, relaxed */
+};
+
+/* Bump a counter owned by one thread but read by others. */
+static inline void xf_count(uint64_t *ctr)
+{
+	__atomic_store_n(ctr, __atomic_load_n(ctr, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
+#define XF_LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define XF_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+/* --- hashing ------------------------------------------------------------- */
+
+static inline uint64_t xf_mix(uint64_t a, uint64_t b)
+{
+	unsigned __int128 r = (unsigned __int128)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static inline uint64_t xf_load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Keyed with per-engine random seeds, so collisions cannot be aimed. */
+static inline uint64_t xf_hash_dst(const uint64_t *seed, const uint8_t *addr)
+{
+	uint64_t h = xf_mix(xf_load64(addr) ^ seed[0], xf_load64(addr + 8) ^ seed[1]);
+
+	return xf_mix(h ^ seed[2], seed[3] | 1);
+}
+
+static inline uint64_t xf_hash_pair(const uint64_t *seed, const struct xf_key *k)
+{
+	uint64_t h = xf_mix(xf_load64(k->dst) ^ seed[0], xf_load64(k->dst + 8) ^ seed[1]);
+
+	return xf_mix(h ^ k->dev ^ seed[2], seed[3] | 1);
+}
+
+static inline uint64_t xf_hash_dev(const uint64_t *seed, uint32_t dev)
+{
+	return xf_mix(dev ^ seed[0], seed[3] | 1);
+}
+
+/* --- shared between filter.c and filter_ctl.c ----------------------------- */
+
+void xf_dst_lock(struct xf_dst *d);
+void xf_dst_unlock(struct xf_dst *d);
+/* Drop one pair reference from a device; retires it at zero.  Any thread. */
+void xf_dev_put(struct xf_engine *e, struct xf_dev *dv);
+/* Unlink a pair from its destination; retires the destination when empty. */
+void xf_dst_unlink(struct xf_engine *e, struct xf_pair *pr);
+void xf_pair_free_rcu(struct xf_engine *e, struct xf_pair *pr);
+
+#endif

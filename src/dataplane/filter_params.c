@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Filter thresholds: one declarative table (name, unit, bounds, default) from
+ * which defaults, validation and error messages all come.  The reasons for the
+ * defaults are in docs/algorithm.md.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "dataplane/filter_int.h"
+
+#define DAY_MS 86400000ULL
+
+const struct xf_param_desc xf_param_table[] = {
+	{ "tt1_ms", "ms", offsetof(struct xf_params, tt1_ms), 8, 1, DAY_MS, 10000 },
+	{ "tt2_ms", "ms", offsetof(struct xf_params, tt2_ms), 8, 1, DAY_MS, 1000 },
+	{ "tt3_ms", "ms", offsetof(struct xf_params, tt3_ms), 8, 1, DAY_MS, 1000 },
+	{ "tt4_ms", "ms", offsetof(struct xf_params, tt4_ms), 8, 1, DAY_MS, 60000 },
+	{ "tf1_pps", "packets/s", offsetof(struct xf_params, tf1_pps), 8, 1, 1000000000, 1000 },
+	{ "tf2_pps", "packets/s", offsetof(struct xf_params, tf2_pps), 8, 1, 1000000000, 10000 },
+	{ "r", "divisor", offsetof(struct xf_params, r), 4, 1, 1024, 2 },
+	{ "warn_interval_ms", "ms", offsetof(struct xf_params, warn_interval_ms), 4, 0, DAY_MS,
+	  1000 },
+	{ NULL, NULL, 0, 0, 0, 0, 0 },
+};
+
+uint64_t xf_param_get(const struct xf_params *p, const struct xf_param_desc *d)
+{
+	const char *base = (const char *)p + d->offset;
+
+	return d->size == 8 ? *(const uint64_t *)base : *(const uint32_t *)base;
+}
+
+void xf_param_set(struct xf_params *p, const struct xf_param_desc *d, uint64_t v)
+{
+	char *base = (char *)p + d->offset;
+
+	if (d->size == 8)
+		*(uint64_t *)base = v;
+	else
+		*(uint32_t *)base = (uint32_t)v;
+}
+
+void xf_params_default(struct xf_params *p)
+{
+	for (const struct xf_param_desc *d = xf_param_table; d->name; d++)
+		xf_param_set(p, d, d->def);
+}
+
+int xf_params_validate(const struct xf_params *p, char *err, size_t errlen)
+{
+	for (const struct xf_param_desc *d = xf_param_table; d->name; d++) {
+		uint64_t v = xf_param_get(p, d);
+
+		if (v >= d->min && v <= d->max)
+			continue;
+		if (err && errlen)
+			snprintf(err, errlen,
+				 "%s: bad value '%" PRIu64 "' (must be %" PRIu64 "..%" PRIu64
+				 " %s)",
+				 d->name, v, d->min, d->max, d->unit);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Thresholds in the units the per-packet path uses. */
+void xf_params_compile(const struct xf_params *p, struct xf_rt *rt)
+{
+	rt->tt1 = p->tt1_ms * XF_NSEC_PER_MSEC;
+	rt->tt2 = p->tt2_ms * XF_NSEC_PER_MSEC;
+	rt->tt3 = p->tt3_ms * XF_NSEC_PER_MSEC;
+	rt->tt4 = p->tt4_ms * XF_NSEC_PER_MSEC;
+	rt->tf1 = p->tf1_pps;
+	rt->tf2 = p->tf2_pps;
+	rt->warn_interval = (uint64_t)p->warn_interval_ms * XF_NSEC_PER_MSEC;
+	rt->src = *p;
+}
