@@ -117,6 +117,10 @@ static struct xf_dev *dev_get(struct xf_engine *e, uint32_t dev, unsigned *verdi
 		uint64_t old;
 
 		if (!dv) {
+			/* A new device has no pair to spare: refuse before allocating, so
+			 * a spray of unseen devices into a full engine stays cheap. */
+			if (XF_LOAD(e->npairs) >= e->lim.max_records)
+				goto full;
 			dv = dp_mem_alloc(e->mem, sizeof(*dv), 16);
 			if (!dv)
 				goto full;
@@ -367,9 +371,9 @@ unsigned xf_filter(struct xf_worker *w, const struct xf_key *key, uint64_t now_n
 #define XF_BURST_MAX 64
 
 /*
- * Three passes over the burst so that its cache misses overlap: hash and
- * prefetch the buckets; find the pairs and prefetch them; then run the
- * packets in order.  A pair created by an earlier packet of the same burst is
+ * Four passes over the burst so that its cache misses overlap: hash and
+ * prefetch the buckets; prefetch the entries their tags point at; find the
+ * pairs and prefetch their destinations; then run the packets in order.  A pair created by an earlier packet of the same burst is
  * found again by filter_one(), so semantics equal one call per packet.
  */
 unsigned xf_filter_burst(struct xf_worker *w, const struct xf_key *keys, uint8_t *verdicts,
@@ -388,14 +392,14 @@ unsigned xf_filter_burst(struct xf_worker *w, const struct xf_key *keys, uint8_t
 			h[i] = xf_hash_pair(e->seed, &k[i]);
 			dp_tab_prefetch(&e->pairs, h[i]);
 		}
+		/* Prefetch by tag alone: comparing keys now would stall on the pair. */
+		for (unsigned i = 0; i < m; i++)
+			dp_tab_prefetch_entry(&e->pairs, h[i]);
 		for (unsigned i = 0; i < m; i++) {
 			pr[i] = dp_tab_find(&e->pairs, h[i], pair_eq, &k[i]);
 			if (pr[i])
-				__builtin_prefetch(pr[i]);
-		}
-		for (unsigned i = 0; i < m; i++)
-			if (pr[i])
 				__builtin_prefetch(pr[i]->dst);
+		}
 		for (unsigned i = 0; i < m; i++)
 			verdicts[base + i] = (uint8_t)filter_one(w, rt, &k[i], h[i], pr[i], now_ns);
 	}

@@ -241,6 +241,7 @@ bool xf_engine_pair(struct xf_engine *e, const struct xf_key *key, struct xf_pai
 bool xf_engine_dst(struct xf_engine *e, const uint8_t dst[16], struct xf_dst_view *out)
 {
 	struct xf_dst *d = dp_tab_find(&e->dsts, xf_hash_dst(e->seed, dst), view_dst_eq, dst);
+	struct cds_list_head *pos;
 	struct xf_pair *pr;
 	bool live;
 
@@ -251,9 +252,14 @@ bool xf_engine_dst(struct xf_engine *e, const uint8_t dst[16], struct xf_dst_vie
 	if (live) {
 		out->ts1 = d->ts1min;
 		out->ts2 = 0;
-		cds_list_for_each_entry (pr, &d->pairs, dnode)
+		/* Not cds_list_for_each_entry: it forms an xf_pair pointer from the
+		 * list head, misaligned for the 64-byte aligned type (UBSan). */
+		cds_list_for_each(pos, &d->pairs)
+		{
+			pr = cds_list_entry(pos, struct xf_pair, dnode);
 			if (XF_LOAD(pr->ts2) > out->ts2)
 				out->ts2 = XF_LOAD(pr->ts2);
+		}
 		out->count = XF_LOAD(d->csum);
 		out->pairs = d->npairs;
 	}

@@ -72,6 +72,21 @@ static inline void dp_tab_prefetch(const struct dp_tab *t, uint64_t hash)
 	__builtin_prefetch(dp_tab_home(t, hash));
 }
 
+/* Prefetch the first entry of the home bucket whose tag matches (a hint). */
+static inline void dp_tab_prefetch_entry(const struct dp_tab *t, uint64_t hash)
+{
+	const struct dp_tab_bucket *b = dp_tab_home(t, hash);
+	uint64_t meta = __atomic_load_n(&b->meta, __ATOMIC_RELAXED);
+	uint64_t want = dp_tab_tag(hash);
+
+	for (int i = 0; i < DP_TAB_SLOTS; i++) {
+		if (((meta >> (8 * i)) & 0xff) == want) {
+			__builtin_prefetch(__atomic_load_n(&b->slot[i], __ATOMIC_RELAXED));
+			return;
+		}
+	}
+}
+
 /*
  * Find the entry eq() accepts.  Inline so that the compiler can inline eq.
  * Returns the entry or NULL.
