@@ -27,7 +27,8 @@ UNIT_MAINS := $(wildcard tests/unit/test_*.c)
 UNIT_HELP  := $(filter-out $(UNIT_MAINS),$(wildcard tests/unit/*.c))
 CONC_MAINS := $(wildcard tests/concurrency/test_*.c)
 BENCH_MAINS:= $(wildcard tests/bench/bench_*.c)
-HDRS       := $(wildcard include/xpro/*.h src/*/*.h tests/*/*.h)
+REPLAY_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard src/control/replay/*.c))
+HDRS       := $(wildcard include/xpro/*.h src/*/*.h src/*/*/*.h tests/*/*.h)
 
 DP_OBJS       := $(DP_SRCS:%.c=$(B)/%.o) $(B)/src/dataplane/alloc_jemalloc.o
 DP_OBJS_ASAN  := $(DP_SRCS:%.c=$(B)/asan/%.o) $(B)/asan/src/dataplane/alloc_libc.o
@@ -76,7 +77,7 @@ $(B)/tsan/libxpro-dp.a: $(DP_OBJS_TSAN)
 	ar rcs $@ $^
 
 # --- tools ---------------------------------------------------------------------
-$(B)/xpro-replay: $(B)/src/control/xpro_replay.o $(B)/libxpro-dp.a
+$(B)/xpro-replay: $(REPLAY_OBJS) $(B)/libxpro-dp.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LIBS) -ljemalloc
 
 # --- tests ---------------------------------------------------------------------

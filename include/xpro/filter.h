@@ -23,18 +23,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xpro/pair_key.h"
+
 #define XF_NSEC_PER_MSEC 1000000ULL
 #define XF_NSEC_PER_SEC 1000000000ULL
 
-/*
- * Lookup key.  IPv4 destinations are stored IPv4-mapped (::ffff:a.b.c.d) so
- * one table serves both families; xf_key_ipv4()/xf_key_ipv6() build keys.
- */
-struct xf_key {
-	uint8_t dst[16];
-	uint32_t dev; /* device index, host byte order */
-};
-_Static_assert(sizeof(struct xf_key) == 20, "xf_key layout");
+/* Lookup key: struct xf_key, shared with the XDP drop-map (pair_key.h). */
 
 /*
  * Thresholds, in the units an operator thinks in.  Every field is validated by
