@@ -28,22 +28,41 @@ UNIT_HELP  := $(filter-out $(UNIT_MAINS),$(wildcard tests/unit/*.c))
 CONC_MAINS := $(wildcard tests/concurrency/test_*.c)
 BENCH_MAINS:= $(wildcard tests/bench/bench_*.c)
 REPLAY_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard src/control/replay/*.c))
+PROXY_OBJS  := $(patsubst %.c,$(B)/%.o,$(wildcard src/control/proxy/*.c))
+GEN_OBJS    := $(patsubst %.c,$(B)/%.o,$(wildcard tests/tools/gen/*.c))
+SINK_OBJS   := $(patsubst %.c,$(B)/%.o,$(wildcard tests/tools/sink/*.c))
+CTL_SRCS    := $(wildcard src/control/*.c)
+BPF_SRCS    := $(wildcard bpf/*.bpf.c)
+BPF_OBJS    := $(BPF_SRCS:bpf/%.bpf.c=$(B)/bpf/%.bpf.o)
+BPF_SKELS   := $(BPF_SRCS:bpf/%.bpf.c=$(B)/bpf/%.skel.h)
+BPFT_MAINS  := $(wildcard tests/bpf/test_*.c)
+BPFT_BINS   := $(BPFT_MAINS:tests/bpf/%.c=$(B)/tests/bpf/%)
+FUZZ_MAINS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS   := $(FUZZ_MAINS:tests/fuzz/%.c=$(B)/fuzz/%)
+INTEG       := $(sort $(wildcard tests/integration/test_*.sh))
 HDRS       := $(wildcard include/xpro/*.h src/*/*.h src/*/*/*.h tests/*/*.h)
 
 DP_OBJS       := $(DP_SRCS:%.c=$(B)/%.o) $(B)/src/dataplane/alloc_jemalloc.o
 DP_OBJS_ASAN  := $(DP_SRCS:%.c=$(B)/asan/%.o) $(B)/asan/src/dataplane/alloc_libc.o
 DP_OBJS_TSAN  := $(DP_SRCS:%.c=$(B)/tsan/%.o) $(B)/tsan/src/dataplane/alloc_libc.o
+CTL_OBJS      := $(CTL_SRCS:%.c=$(B)/%.o)
+CTL_OBJS_ASAN := $(CTL_SRCS:%.c=$(B)/asan/%.o)
+LIBS_XDP      := -lxdp -lbpf -lelf -lz
 
 UNIT_BINS      := $(UNIT_MAINS:tests/unit/%.c=$(B)/tests/%)
 UNIT_BINS_ASAN := $(UNIT_MAINS:tests/unit/%.c=$(B)/asan/tests/%)
 CONC_BINS_TSAN := $(CONC_MAINS:tests/concurrency/%.c=$(B)/tsan/tests/%)
 BENCH_BINS     := $(BENCH_MAINS:tests/bench/%.c=$(B)/bench/%)
-TOOLS          := $(B)/xpro-replay
+TOOLS          := $(B)/xpro-replay $(if $(PROXY_OBJS),$(B)/xpro-proxy) \
+		  $(if $(GEN_OBJS),$(B)/xpro-gen) $(if $(SINK_OBJS),$(B)/xpro-sink)
 
-.PHONY: all deps test unit unit-asan conc-tsan format format-check bench demo help clean
+.PHONY: all deps test unit unit-asan conc-tsan bpf-test fuzz integration format format-check \
+	bench demo help clean
 .DEFAULT_GOAL := all
+# Keep objects that pattern rules build on the way (make would delete them).
+.SECONDARY:
 
-all: $(TOOLS) $(UNIT_BINS) $(BENCH_BINS)
+all: $(BPF_OBJS) $(TOOLS) $(UNIT_BINS) $(BENCH_BINS) $(BPFT_BINS)
 
 help:
 	@echo "make            build the tools, tests and benchmarks (build/)"
@@ -71,19 +90,44 @@ $(B)/tsan/%.o: %.c $(HDRS)
 
 $(B)/libxpro-dp.a: $(DP_OBJS)
 	ar rcs $@ $^
+$(B)/libxpro-ctl.a: $(CTL_OBJS)
+	ar rcs $@ $^
+$(B)/asan/libxpro-ctl.a: $(CTL_OBJS_ASAN)
+	ar rcs $@ $^
 $(B)/asan/libxpro-dp.a: $(DP_OBJS_ASAN)
 	ar rcs $@ $^
 $(B)/tsan/libxpro-dp.a: $(DP_OBJS_TSAN)
 	ar rcs $@ $^
 
+# --- BPF: object and skeleton --------------------------------------------------
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) -target bpf -O2 -g -Wall -Werror -Iinclude -I/usr/include/$(shell gcc -dumpmachine) \
+		-c $< -o $@
+$(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
+	bpftool gen skeleton $< > $@
+
 # --- tools ---------------------------------------------------------------------
 $(B)/xpro-replay: $(REPLAY_OBJS) $(B)/libxpro-dp.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LIBS) -ljemalloc
+$(B)/src/control/proxy/%.o: $(BPF_SKELS)
+$(B)/xpro-proxy: $(PROXY_OBJS) $(B)/libxpro-ctl.a $(B)/libxpro-dp.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LIBS_XDP) $(LIBS) -ljemalloc
+$(B)/tests/tools/gen/%.o: $(BPF_SKELS)
+$(B)/xpro-gen: $(GEN_OBJS) $(B)/libxpro-ctl.a $(B)/libxpro-dp.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LIBS_XDP) $(LIBS) -ljemalloc
+$(B)/xpro-sink: $(SINK_OBJS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LIBS)
 
 # --- tests ---------------------------------------------------------------------
-$(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_HELP:%.c=$(B)/%.o) $(B)/libxpro-dp.a
+$(B)/tests/bpf/%: $(B)/tests/bpf/%.o $(B)/libxpro-ctl.a $(B)/libxpro-dp.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ -lcmocka $(LIBS_XDP) $(LIBS) -ljemalloc
+$(B)/tests/bpf/%.o: tests/bpf/%.c $(HDRS) $(BPF_SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -I$(B)/bpf -c $< -o $@
+$(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_HELP:%.c=$(B)/%.o) $(B)/libxpro-ctl.a $(B)/libxpro-dp.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lcmocka $(LIBS) -ljemalloc -lm
-$(B)/asan/tests/%: $(B)/asan/tests/unit/%.o $(UNIT_HELP:%.c=$(B)/asan/%.o) $(B)/asan/libxpro-dp.a
+$(B)/asan/tests/%: $(B)/asan/tests/unit/%.o $(UNIT_HELP:%.c=$(B)/asan/%.o) $(B)/asan/libxpro-ctl.a $(B)/asan/libxpro-dp.a
 	$(CC) $(CFLAGS_BASE) $(SAN_ASAN) $^ -o $@ -lcmocka $(LIBS) -lm
 $(B)/tsan/tests/%: $(B)/tsan/tests/concurrency/%.o $(B)/tsan/libxpro-dp.a
 	$(CC) $(CFLAGS_BASE) $(SAN_TSAN) $^ -o $@ -lcmocka $(LIBS) -lm
@@ -97,9 +141,24 @@ conc-tsan: $(CONC_BINS_TSAN)
 	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/concurrency/tsan.supp" \
 		scripts/run-tests.sh "concurrency (TSan)" $^
 
+bpf-test: $(BPFT_BINS)
+	@scripts/run-tests.sh "bpf" $^
+
+# libFuzzer targets: each runs for FUZZ_SECONDS on its checked-in corpus.
+FUZZ_SECONDS ?= 20
+$(B)/fuzz/%: tests/fuzz/%.c $(DP_SRCS) $(CTL_SRCS) src/dataplane/alloc_libc.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined $< $(DP_SRCS) $(CTL_SRCS) \
+		src/dataplane/alloc_libc.c -o $@ $(LIBS)
+fuzz: $(FUZZ_BINS)
+	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $^
+
+integration: all
+	@scripts/run-tests.sh "integration" $(INTEG)
+
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit unit-asan conc-tsan format-check
+	@$(MAKE) --no-print-directory unit unit-asan conc-tsan bpf-test fuzz integration format-check
 
 # --- benchmarks ----------------------------------------------------------------
 $(B)/bench/%: $(B)/tests/bench/%.o $(B)/libxpro-dp.a
