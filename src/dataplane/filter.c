@@ -32,7 +32,7 @@ static bool dev_eq(const void *entry, const void *key)
 {
 	const struct xf_dev *dv = entry;
 
-	return dv->dev == *(const uint32_t *)key && !(XF_LOAD(dv->npairs) & XF_DEAD);
+	return dv->dev == *(const uint32_t *)key && !XF_LOAD(dv->dead);
 }
 
 /* c / window > limit, exactly: c * 1e9 > limit * window_ns. */
@@ -41,16 +41,31 @@ static inline bool over_rate(uint64_t c, uint64_t window_ns, uint64_t limit_pps)
 	return (unsigned __int128)c * XF_NSEC_PER_SEC > (unsigned __int128)limit_pps * window_ns;
 }
 
+static void spin_lock(uint32_t *l)
+{
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(l, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+}
+
+static void spin_unlock(uint32_t *l)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
 void xf_dst_lock(struct xf_dst *d)
 {
-	while (__atomic_exchange_n(&d->lock, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&d->lock, __ATOMIC_RELAXED))
-			__builtin_ia32_pause();
+	spin_lock(&d->lock);
 }
 
 void xf_dst_unlock(struct xf_dst *d)
 {
-	__atomic_store_n(&d->lock, 0, __ATOMIC_RELEASE);
+	spin_unlock(&d->lock);
+}
+
+void xf_dev_lock(struct xf_dev *dv)
+{
+	spin_lock(&dv->lock);
 }
 
 /* Under d->lock: keep the list ordered by ts1 and ts1min its head. */
@@ -64,6 +79,14 @@ static void dst_link_sorted(struct xf_dst *d, struct xf_pair *pr)
 		pos = pos->prev;
 	cds_list_add(&pr->dnode, pos);
 	XF_STORE(d->ts1min, XF_LOAD(cds_list_entry(d->pairs.next, struct xf_pair, dnode)->ts1));
+}
+
+/* ts2 = max(ts2, t): a worker whose clock is a burst behind never moves it back. */
+static inline void ts2_advance(struct xf_pair *pr, uint64_t ts2, uint64_t t)
+{
+	while (t > ts2 && !__atomic_compare_exchange_n(&pr->ts2, &ts2, t, true, __ATOMIC_RELAXED,
+						       __ATOMIC_RELAXED))
+		;
 }
 
 /* --- records: find or create ---------------------------------------------- */
@@ -89,62 +112,55 @@ void xf_pair_free_rcu(struct xf_engine *e, struct xf_pair *pr)
 	call_rcu(&pr->rcu, pair_free_cb);
 }
 
-void xf_dev_put(struct xf_engine *e, struct xf_dev *dv)
+void xf_dev_unlock(struct xf_engine *e, struct xf_dev *dv)
 {
-	uint64_t zero = 0;
+	bool retire = dv->npairs == 0;
 
-	if (__atomic_sub_fetch(&dv->npairs, 1, __ATOMIC_ACQ_REL) != 0)
+	if (retire) {
+		XF_STORE(dv->dead, 1);
+		dp_tab_remove(&e->devs, xf_hash_dev(e->seed, dv->dev), dv);
+	}
+	spin_unlock(&dv->lock);
+	if (!retire)
 		return;
-	/* Retire only if nobody took a reference since. */
-	if (!__atomic_compare_exchange_n(&dv->npairs, &zero, XF_DEAD, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_RELAXED))
-		return;
-	dp_tab_remove(&e->devs, xf_hash_dev(e->seed, dv->dev), dv);
 	__atomic_fetch_sub(&e->ndevs, 1, __ATOMIC_RELAXED);
 	call_rcu(&dv->rcu, dev_free_cb);
 }
 
 /*
- * Take a pair reference on device dev, within the per-device cap.
- * Returns the device, or NULL with *verdict set (DEVCAP or FULL).
+ * Find or create device dev and return it locked.  Returns NULL with
+ * *verdict = XF_DROP_FULL when a new device would be needed but the engine
+ * is full (a new device has no pair to spare: refuse before allocating, so a
+ * spray of unseen devices into a full engine stays cheap) or memory is out.
  */
-static struct xf_dev *dev_get(struct xf_engine *e, uint32_t dev, unsigned *verdict)
+static struct xf_dev *dev_get_locked(struct xf_engine *e, uint32_t dev, unsigned *verdict)
 {
 	uint64_t h = xf_hash_dev(e->seed, dev);
 
 	for (;;) {
 		struct xf_dev *dv = dp_tab_find(&e->devs, h, dev_eq, &dev), *got;
-		uint64_t old;
 
 		if (!dv) {
-			/* A new device has no pair to spare: refuse before allocating, so
-			 * a spray of unseen devices into a full engine stays cheap. */
 			if (XF_LOAD(e->npairs) >= e->lim.max_records)
-				goto full;
+				break;
 			dv = dp_mem_alloc(e->mem, sizeof(*dv), 16);
 			if (!dv)
-				goto full;
+				break;
 			dv->dev = dev;
 			got = dp_tab_insert(&e->devs, h, dv, dev_eq, &dev);
 			if (got != dv)
 				dp_mem_free(e->mem, dv, sizeof(*dv));
 			if (!got)
-				goto full;
+				break;
 			if (got == dv)
 				__atomic_fetch_add(&e->ndevs, 1, __ATOMIC_RELAXED);
 			dv = got;
 		}
-		old = __atomic_fetch_add(&dv->npairs, 1, __ATOMIC_ACQ_REL);
-		if (old & XF_DEAD)
-			continue; /* retired under us: look again */
-		if (old >= e->lim.max_dsts_per_dev) {
-			xf_dev_put(e, dv);
-			*verdict = XF_DROP_DEVCAP;
-			return NULL;
-		}
-		return dv;
+		xf_dev_lock(dv);
+		if (!dv->dead)
+			return dv;
+		spin_unlock(&dv->lock); /* retired under us: look again */
 	}
-full:
 	*verdict = XF_DROP_FULL;
 	return NULL;
 }
@@ -192,7 +208,9 @@ void xf_dst_unlink(struct xf_engine *e, struct xf_pair *pr)
 
 	xf_dst_lock(d);
 	cds_list_del(&pr->dnode);
-	__atomic_fetch_sub(&d->csum, XF_LOAD(pr->c), __ATOMIC_RELAXED);
+	/* Mark c as well: an admit racing with us must not add to csum after this. */
+	__atomic_fetch_sub(&d->csum, __atomic_exchange_n(&pr->c, XF_DEAD, __ATOMIC_RELAXED),
+			   __ATOMIC_RELAXED);
 	empty = --d->npairs == 0;
 	if (empty)
 		d->dead = 1;
@@ -208,20 +226,26 @@ void xf_dst_unlink(struct xf_engine *e, struct xf_pair *pr)
 }
 
 /*
- * Step 1 for a new pair: cap checks, then create it with ts1 = ts2 = t.
- * Returns the pair (possibly one another worker created first), or NULL
- * with *verdict set.  Unwinds in reverse on failure.
+ * Step 1 for a new pair, under its device's lock: look again (another worker
+ * may have created it), check the caps, create it with ts1 = ts2 = t.
+ * Returns the pair, or NULL with *verdict set.  Unwinds in reverse.
  */
 static struct xf_pair *pair_create(struct xf_worker *w, const struct xf_key *k, uint64_t h,
 				   uint64_t t, unsigned *verdict)
 {
 	struct xf_engine *e = w->e;
-	struct xf_pair *pr = NULL, *got = NULL;
+	struct xf_pair *pr;
 	struct xf_dev *dv;
 
-	dv = dev_get(e, k->dev, verdict);
+	dv = dev_get_locked(e, k->dev, verdict);
 	if (!dv)
 		return NULL;
+	pr = dp_tab_find(&e->pairs, h, pair_eq, k);
+	if (pr)
+		goto out_unlock;
+	*verdict = XF_DROP_DEVCAP;
+	if (dv->npairs >= e->lim.max_dsts_per_dev)
+		goto out_unlock;
 	*verdict = XF_DROP_FULL;
 	if (__atomic_add_fetch(&e->npairs, 1, __ATOMIC_RELAXED) > e->lim.max_records)
 		goto out_uncount;
@@ -233,22 +257,22 @@ static struct xf_pair *pair_create(struct xf_worker *w, const struct xf_key *k, 
 	pr->dev = dv;
 	if (dst_link(e, pr))
 		goto out_free;
-	got = dp_tab_insert(&e->pairs, h, pr, pair_eq, k);
-	if (got != pr)
-		goto out_unlink; /* lost a race (got is the winner) or no room */
+	/* The device lock makes us the only creator of this key: a NULL here is no room. */
+	if (dp_tab_insert(&e->pairs, h, pr, pair_eq, k) != pr)
+		goto out_unlink;
+	dv->npairs++;
 	xf_count(&w->st.pairs_created);
-	return pr;
+	goto out_unlock;
 
 out_unlink:
 	xf_dst_unlink(e, pr);
 out_free:
 	dp_mem_free(e->mem, pr, sizeof(*pr));
 	pr = NULL;
-	if (got)
-		pr = got;
 out_uncount:
 	__atomic_fetch_sub(&e->npairs, 1, __ATOMIC_RELAXED);
-	xf_dev_put(e, dv);
+out_unlock:
+	xf_dev_unlock(e, dv);
 	return pr;
 }
 
@@ -278,8 +302,7 @@ static int pair_restart(struct xf_worker *w, struct xf_pair *pr, uint64_t t, uin
 		dst_link_sorted(d, pr);
 		xf_count(&w->st.window_resets);
 	}
-	if (t > ts2)
-		XF_STORE(pr->ts2, t);
+	ts2_advance(pr, ts2, t);
 	xf_dst_unlock(d);
 	return 0;
 }
@@ -325,7 +348,7 @@ again:
 				goto again;
 			}
 		} else {
-			XF_STORE(pr->ts2, t);
+			ts2_advance(pr, ts2, t);
 		}
 		ts2 = t;
 	}
@@ -333,7 +356,7 @@ again:
 	/* Step 4: the pair's rate, counting this packet as if admitted. */
 	ts1 = XF_LOAD(pr->ts1);
 	win = ts2 - ts1;
-	if (win > rt->tt2 && over_rate(XF_LOAD(pr->c) + 1, win, rt->tf1)) {
+	if (win > rt->tt2 && over_rate((XF_LOAD(pr->c) & ~XF_DEAD) + 1, win, rt->tf1)) {
 		v = XF_DROP_PAIR | maybe_warn(w, pr, t, rt);
 		goto out;
 	}
@@ -353,8 +376,9 @@ again:
 		pr = NULL; /* retired between lookup and now */
 		goto again;
 	}
-	__atomic_fetch_add(&pr->c, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&d->csum, 1, __ATOMIC_RELAXED);
+	/* A pair retired since the add above has left the destination's sum. */
+	if (!(__atomic_fetch_add(&pr->c, 1, __ATOMIC_RELAXED) & XF_DEAD))
+		__atomic_fetch_add(&d->csum, 1, __ATOMIC_RELAXED);
 	v = XF_PASS;
 out:
 	xf_count(&w->st.verdict[xf_verdict_of(v)]);

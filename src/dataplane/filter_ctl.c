@@ -136,7 +136,7 @@ static void pair_view(const struct xf_pair *pr, struct xf_pair_view *v)
 	v->key = pr->key;
 	v->ts1 = XF_LOAD(pr->ts1);
 	v->ts2 = XF_LOAD(pr->ts2);
-	v->count = XF_LOAD(pr->c);
+	v->count = XF_LOAD(pr->c) & ~XF_DEAD;
 	v->dc = XF_LOAD(pr->dc) & ~XF_DEAD;
 	v->mark = XF_LOAD(pr->mark);
 }
@@ -188,17 +188,26 @@ static int reclaim_one(void *entry, void *arg)
 	struct reclaim_ctx *rc = arg;
 	struct xf_engine *e = rc->e;
 	struct xf_pair *pr = entry;
+	struct xf_dev *dv = pr->dev;
 	uint64_t ts2 = XF_LOAD(pr->ts2), zero = 0;
 
 	if (!(rc->now > ts2 && rc->now - ts2 > rc->tt1))
 		return 0;
-	/* Retire only a synced pair; a worker's admit in between makes this fail. */
+	/*
+	 * Retire only a synced pair (a worker's admit in between makes the CAS
+	 * fail), under the device's lock so that creators see the pair either
+	 * live and counted or gone and uncounted.
+	 */
+	xf_dev_lock(dv);
 	if (!__atomic_compare_exchange_n(&pr->dc, &zero, XF_DEAD, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_RELAXED))
+					 __ATOMIC_RELAXED)) {
+		xf_dev_unlock(e, dv);
 		return 0;
+	}
 	dp_tab_remove(&e->pairs, xf_hash_pair(e->seed, &pr->key), pr);
+	dv->npairs--;
+	xf_dev_unlock(e, dv);
 	xf_dst_unlink(e, pr);
-	xf_dev_put(e, pr->dev);
 	xf_pair_free_rcu(e, pr);
 	rc->n++;
 	return 0;

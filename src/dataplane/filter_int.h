@@ -38,16 +38,23 @@ void xf_params_compile(const struct xf_params *p, struct xf_rt *rt);
 /* --- records ------------------------------------------------------------- */
 
 /*
- * Set in a pair's dc (or a device's npairs) by the control thread when it
- * retires the record.  A worker that finds it after its atomic add knows the
- * record is being removed and looks the key up again.
+ * Set in a pair's dc and c by the control thread when it retires the pair.
+ * A worker that finds it after its atomic add knows the pair is being
+ * removed: it neither counts the packet there nor in the destination, and
+ * looks the key up again.
  */
 #define XF_DEAD (1ULL << 63)
 
+/*
+ * A device.  Its lock serialises pair creation and retirement for the
+ * device, so the per-device cap is exact: a pair is either in the table and
+ * counted in npairs, or neither.
+ */
 struct xf_dev {
 	uint32_t dev;
-	uint32_t pad;
-	uint64_t npairs; /* live pairs; XF_DEAD when retired.  Atomic. */
+	uint32_t lock;
+	uint32_t npairs; /* live pairs; under lock */
+	uint32_t dead; /* retired, being freed; under lock (read relaxed) */
 	uint64_t last_warn; /* time of last warning + 1; 0 = never.  Atomic. */
 	struct rcu_head rcu;
 };
@@ -152,8 +159,9 @@ static inline uint64_t xf_hash_dev(const uint64_t *seed, uint32_t dev)
 
 void xf_dst_lock(struct xf_dst *d);
 void xf_dst_unlock(struct xf_dst *d);
-/* Drop one pair reference from a device; retires it at zero.  Any thread. */
-void xf_dev_put(struct xf_engine *e, struct xf_dev *dv);
+void xf_dev_lock(struct xf_dev *dv);
+/* Unlock; a device left with no pair is retired first.  Any thread. */
+void xf_dev_unlock(struct xf_engine *e, struct xf_dev *dv);
 /* Unlink a pair from its destination; retires the destination when empty. */
 void xf_dst_unlink(struct xf_engine *e, struct xf_pair *pr);
 void xf_pair_free_rcu(struct xf_engine *e, struct xf_pair *pr);
