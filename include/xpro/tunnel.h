@@ -55,5 +55,7 @@ static inline __u8 xpro_tun_type(const struct xpro_tun_hdr *h)
 
 /* Smallest valid DATA message: header, a 20-byte IPv4 header, tag. */
 #define XPRO_TUN_MIN_DATA (sizeof(struct xpro_tun_hdr) + 20 + XPRO_TUN_TAG_LEN)
+/* Smallest valid control message (PROBE, PROBE_REPLY, OVERLOAD): header, tag. */
+#define XPRO_TUN_MIN_CTL (sizeof(struct xpro_tun_hdr) + XPRO_TUN_TAG_LEN)
 
 #endif /* XPRO_TUNNEL_H */

@@ -16,6 +16,9 @@
 #define XPRO_MAP_DEVICES xpro_devices
 #define XPRO_MAP_DROP xpro_drop
 #define XPRO_MAP_STATS xpro_stats
+/* The names as strings, for bpf_object__find_map_by_name(): XPRO_STR(XPRO_MAP_DROP). */
+#define XPRO_STR_(x) #x
+#define XPRO_STR(x) XPRO_STR_(x)
 
 #define XPRO_MAX_QUEUES 64
 #define XPRO_MAX_DEVICES 1048576
@@ -31,7 +34,7 @@ struct xpro_drop_val {
 	__u64 until_ns;
 };
 
-/* Device map: key __u32 device index (host order). */
+/* Device map: key __u32 device index (host order); BPF_F_NO_PREALLOC. */
 struct xpro_dev_val {
 	__u8 active; /* 0: provisioned but disabled */
 	__u8 pad[3];
