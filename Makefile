@@ -40,7 +40,7 @@ BPFT_BINS   := $(BPFT_MAINS:tests/bpf/%.c=$(B)/tests/bpf/%)
 FUZZ_MAINS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(FUZZ_MAINS:tests/fuzz/%.c=$(B)/fuzz/%)
 INTEG       := $(sort $(wildcard tests/integration/test_*.sh))
-HDRS       := $(wildcard include/xpro/*.h src/*/*.h src/*/*/*.h tests/*/*.h)
+HDRS       := $(wildcard include/xpro/*.h src/*/*.h src/*/*/*.h tests/*/*.h tests/*/*/*.h)
 
 DP_OBJS       := $(DP_SRCS:%.c=$(B)/%.o) $(B)/src/dataplane/alloc_jemalloc.o
 DP_OBJS_ASAN  := $(DP_SRCS:%.c=$(B)/asan/%.o) $(B)/asan/src/dataplane/alloc_libc.o
@@ -111,9 +111,11 @@ $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
 $(B)/xpro-replay: $(REPLAY_OBJS) $(B)/libxpro-dp.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LIBS) -ljemalloc
 $(B)/src/control/proxy/%.o: $(BPF_SKELS)
+$(B)/src/control/proxy/%.o: ALL_CFLAGS += -I$(B)/bpf
 $(B)/xpro-proxy: $(PROXY_OBJS) $(B)/libxpro-ctl.a $(B)/libxpro-dp.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LIBS_XDP) $(LIBS) -ljemalloc
 $(B)/tests/tools/gen/%.o: $(BPF_SKELS)
+$(B)/tests/tools/gen/%.o: ALL_CFLAGS += -I$(B)/bpf
 $(B)/xpro-gen: $(GEN_OBJS) $(B)/libxpro-ctl.a $(B)/libxpro-dp.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LIBS_XDP) $(LIBS) -ljemalloc
 $(B)/xpro-sink: $(SINK_OBJS)

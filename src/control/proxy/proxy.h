@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * xpro-proxy: configuration and the pieces of the control side (options,
+ * XDP program, neighbour learning, status file), shared by src/control/proxy/.
+ */
+#ifndef XPRO_PROXY_H
+#define XPRO_PROXY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <net/if.h>
+
+#include "xpro/filter.h"
+#include "xpro/tunnel.h"
+#include "xpro/xdp.h"
+#include "dataplane/devtab.h"
+#include "dataplane/worker.h"
+#include "dataplane/xsk.h"
+
+#define PX_MAX_QUEUES 64
+
+enum px_xdp_mode {
+	PX_XDP_NATIVE = 0,
+	PX_XDP_GENERIC,
+};
+
+/* Everything the command line sets; validated before anything is applied. */
+struct px_config {
+	char ifname[IF_NAMESIZE];
+	int queues[PX_MAX_QUEUES];
+	int nqueues; /* 0: every RX queue of the interface */
+	int cpus[PX_MAX_QUEUES];
+	int ncpus; /* 0: workers not pinned */
+	enum px_xdp_mode xdp_mode;
+	struct dp_xsk_config xsk;
+	uint32_t batch;
+	uint16_t port;
+	char provision[256];
+	uint64_t hold_ms;
+	struct xf_params params;
+	struct xf_limits limits;
+	char stats_file[256];
+	uint32_t tick_ms; /* control thread period */
+	enum dp_stage stage; /* DP_STAGE_FULL; others for benchmarks */
+	char pin_root[128];
+	int verbose;
+};
+
+/* Parse argv into cfg.  Returns 0, 1 if --help was printed, or -EINVAL (message printed). */
+int px_parse_args(int argc, char **argv, struct px_config *cfg);
+
+/* The XDP program on the interface, and its maps. */
+struct px_xdp {
+	struct xpro_bpf *skel;
+	struct xdp_program *prog;
+	int ifindex;
+	enum px_xdp_mode mode;
+	int xsks_fd, devices_fd, drop_fd, stats_fd;
+	char pin_dir[256];
+};
+
+int px_xdp_attach(struct px_xdp *x, const struct px_config *cfg, char *msg, size_t msglen);
+void px_xdp_detach(struct px_xdp *x);
+/* Make the kernel's device map match the provisioned devices. */
+int px_xdp_sync_devices(const struct px_xdp *x, const struct tun_dev_conf *conf, size_t n);
+/* Sum the per-CPU counters. */
+int px_xdp_counters(const struct px_xdp *x, uint64_t *packets, uint64_t *bytes);
+/* Remove drop-map entries that expired before now_ns.  Returns how many. */
+int px_xdp_expire_flags(const struct px_xdp *x, uint64_t now_ns);
+
+/* Learn neighbours, on-link prefixes and gateways of ifindex; publish to nh. */
+int px_neigh_refresh(struct dp_nh *nh, int ifindex);
+
+struct px_state;
+/* Write the status file (JSON) atomically (tmp + rename). */
+int px_stats_write(const struct px_state *s);
+
+/* Log through one sink; never from the per-packet path. */
+void px_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+extern int px_log_level;
+#define pr_warn(...) px_log(0, __VA_ARGS__)
+#define pr_info(...) px_log(1, __VA_ARGS__)
+#define pr_debug(...) px_log(2, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Load bpf/xpro.bpf.c (embedded as a skeleton), attach it with libxdp, and
+ * give the rest of the proxy its map descriptors.  The device and drop maps
+ * are pinned per interface, so a restarted proxy keeps its drop-map.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "control/proxy/proxy.h"
+#include "xpro.skel.h"
+
+/* `ip netns exec` gives a fresh /sys without bpffs: mount it if missing. */
+static int ensure_bpffs(const char *root)
+{
+	struct statfs st;
+
+	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC)
+		goto mkdirs;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL))
+		return -errno;
+mkdirs:
+	if (mkdir(root, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int map_fd(struct px_xdp *x, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(x->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+static int open_skel(struct px_xdp *x, const struct px_config *cfg, char *msg, size_t msglen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = x->pin_dir);
+	int err;
+
+	x->skel = xpro_bpf__open_opts(&oo);
+	if (!x->skel) {
+		snprintf(msg, msglen, "opening the BPF object: %s", strerror(errno));
+		return -errno;
+	}
+	x->skel->rodata->tun_port = cfg->port;
+	err = xpro_bpf__load(x->skel);
+	if (err) {
+		snprintf(msg, msglen,
+			 "the kernel refused the XDP program (%s); run with -vv for the "
+			 "verifier log",
+			 strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int px_xdp_attach(struct px_xdp *x, const struct px_config *cfg, char *msg, size_t msglen)
+{
+	enum xdp_attach_mode mode =
+		cfg->xdp_mode == PX_XDP_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	struct bpf_program *bp;
+	char buf[128];
+	int err;
+
+	memset(x, 0, sizeof(*x));
+	x->mode = cfg->xdp_mode;
+	x->ifindex = (int)if_nametoindex(cfg->ifname);
+	if (!x->ifindex) {
+		snprintf(msg, msglen, "interface '%s' not found", cfg->ifname);
+		return -ENODEV;
+	}
+	snprintf(x->pin_dir, sizeof(x->pin_dir), "%s/%s", cfg->pin_root, cfg->ifname);
+	err = ensure_bpffs(cfg->pin_root);
+	if (!err && mkdir(x->pin_dir, 0700) && errno != EEXIST)
+		err = -errno;
+	if (err) {
+		snprintf(msg, msglen, "bpffs directory %s: %s", x->pin_dir, strerror(-err));
+		return err;
+	}
+	err = open_skel(x, cfg, msg, msglen);
+	if (err)
+		goto out_destroy;
+	bp = bpf_object__next_program(x->skel->obj, NULL);
+	x->prog = xdp_program__from_fd(bpf_program__fd(bp));
+	err = libxdp_get_error(x->prog);
+	if (err) {
+		x->prog = NULL;
+		snprintf(msg, msglen, "libxdp: %s", strerror(-err));
+		goto out_destroy;
+	}
+	err = xdp_program__attach(x->prog, x->ifindex, mode, 0);
+	if (err) {
+		libxdp_strerror(err, buf, sizeof(buf));
+		snprintf(msg, msglen, "attaching XDP (%s) to %s: %s%s",
+			 mode == XDP_MODE_SKB ? "generic" : "native", cfg->ifname, buf,
+			 err == -EBUSY || err == -EEXIST ? " (another program attached?)" : "");
+		goto out_close;
+	}
+	x->xsks_fd = map_fd(x, XPRO_STR(XPRO_MAP_XSKS));
+	x->devices_fd = map_fd(x, XPRO_STR(XPRO_MAP_DEVICES));
+	x->drop_fd = map_fd(x, XPRO_STR(XPRO_MAP_DROP));
+	x->stats_fd = map_fd(x, XPRO_STR(XPRO_MAP_STATS));
+	return 0;
+
+out_close:
+	xdp_program__close(x->prog);
+	x->prog = NULL;
+out_destroy:
+	xpro_bpf__destroy(x->skel);
+	x->skel = NULL;
+	return err;
+}
+
+void px_xdp_detach(struct px_xdp *x)
+{
+	enum xdp_attach_mode mode = x->mode == PX_XDP_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+
+	if (x->prog) {
+		xdp_program__detach(x->prog, x->ifindex, mode, 0);
+		xdp_program__close(x->prog);
+	}
+	xpro_bpf__destroy(x->skel);
+	memset(x, 0, sizeof(*x));
+}
+
+int px_xdp_counters(const struct px_xdp *x, uint64_t *packets, uint64_t *bytes)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	struct xpro_xdp_counter v[ncpu];
+
+	for (__u32 i = 0; i < XPRO_XDP_NSTATS; i++) {
+		packets[i] = bytes[i] = 0;
+		if (bpf_map_lookup_elem(x->stats_fd, &i, v))
+			return -errno;
+		for (int c = 0; c < ncpu; c++) {
+			packets[i] += v[c].packets;
+			bytes[i] += v[c].bytes;
+		}
+	}
+	return 0;
+}
+
+#define EXPIRE_BATCH 4096
+
+/*
+ * Collect first, delete after: deleting the key an iteration stands on makes
+ * a hash map's get_next_key start over.  At most EXPIRE_BATCH per call.
+ */
+int px_xdp_expire_flags(const struct px_xdp *x, uint64_t now_ns)
+{
+	static struct xf_key dead[EXPIRE_BATCH];
+	struct xf_key key, *prev = NULL;
+	struct xpro_drop_val val;
+	int n = 0, freed = 0;
+
+	while (n < EXPIRE_BATCH && !bpf_map_get_next_key(x->drop_fd, prev, &key)) {
+		dead[n] = key;
+		prev = &dead[n];
+		if (!bpf_map_lookup_elem(x->drop_fd, &key, &val) && val.until_ns <= now_ns)
+			n++;
+	}
+	for (int i = 0; i < n; i++)
+		freed += !bpf_map_delete_elem(x->drop_fd, &dead[i]);
+	return freed;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Make the kernel's device map equal the provisioning: update every device,
+ * then delete those no longer provisioned (collected first, deleted after,
+ * since deleting during a hash-map walk restarts it).  Returns 0 or -errno.
+ */
+int px_xdp_sync_devices(const struct px_xdp *x, const struct tun_dev_conf *conf, size_t n)
+{
+	__u32 *known = calloc(n ? n : 1, sizeof(*known)), *stale = NULL, key, *prev = NULL;
+	size_t nstale = 0, cap = 0;
+	int err = 0;
+
+	if (!known)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !err; i++) {
+		struct xpro_dev_val v = { .active = conf[i].active };
+
+		known[i] = conf[i].dev;
+		if (bpf_map_update_elem(x->devices_fd, &conf[i].dev, &v, BPF_ANY))
+			err = -errno;
+	}
+	qsort(known, n, sizeof(*known), cmp_u32);
+	while (!err && !bpf_map_get_next_key(x->devices_fd, prev, &key)) {
+		if (nstale == cap) {
+			__u32 *p = realloc(stale, (cap = cap ? 2 * cap : 256) * sizeof(*stale));
+
+			if (!p) {
+				err = -ENOMEM;
+				break;
+			}
+			stale = p;
+		}
+		stale[nstale] = key;
+		prev = &stale[nstale];
+		if (!bsearch(&key, known, n, sizeof(*known), cmp_u32))
+			nstale++;
+	}
+	for (size_t i = 0; i < nstale; i++)
+		bpf_map_delete_elem(x->devices_fd, &stale[i]);
+	free(stale);
+	free(known);
+	return err;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A device's epoch and replay state (docs/protocol.md checks 3 and 4): the
+ * current and previous epoch, each with its cached integrity key and a
+ * 64-message replay window.  Internal to src/dataplane/{devtab,auth}.c.
+ *
+ * Protection: a sequence lock.  Workers take a consistent snapshot before the
+ * tag check without writing anything (tun_state_read); after the tag has
+ * verified, tun_state_commit() takes the same word as a per-device spinlock
+ * (odd = held), checks again and updates.  A spinlock per committed packet is
+ * acceptable: it is held for a few dozen instructions, only one cache line
+ * moves, and two workers contend only when one device's packets arrive on two
+ * queues at once.  Readers retry while it is odd; they never block a writer.
+ */
+#ifndef XPRO_DP_DEVSTATE_H
+#define XPRO_DP_DEVSTATE_H
+
+#include <stdint.h>
+
+#include "dataplane/siphash.h"
+
+#define TUN_REPLAY_WINDOW 64 /* sequences: the highest seen and the 63 below it */
+
+/*
+ * One epoch.  Every field is read and written with atomics (devstate.c),
+ * because readers copy it while a writer may be changing it (the lock word
+ * then tells them to retry).
+ */
+struct tun_ep {
+	struct tun_sipkey ik; /* IK of this epoch, as SipHash key words */
+	uint64_t top; /* highest sequence authenticated */
+	uint64_t seen; /* bit i: top - i authenticated; 0: nothing yet */
+	uint32_t epoch;
+	uint32_t valid; /* 1 once a tag under this epoch verified */
+};
+
+enum { TUN_EP_CUR = 0, TUN_EP_PREV = 1 };
+
+struct tun_state {
+	uint32_t lock; /* sequence lock; odd while a writer is inside */
+	uint32_t gen; /* the newest table using this state; control thread only */
+	struct tun_ep ep[2]; /* [TUN_EP_CUR], [TUN_EP_PREV] */
+} __attribute__((aligned(64)));
+
+/* Where a message's epoch falls (tun_state_check's result). */
+enum tun_slot {
+	TUN_SLOT_CUR = TUN_EP_CUR, /* the current epoch */
+	TUN_SLOT_PREV = TUN_EP_PREV, /* the previous epoch */
+	TUN_SLOT_NEW, /* no epoch yet, or a newer one: IK to derive, window empty */
+};
+
+/* A zeroed state, cache-line aligned.  NULL on ENOMEM.  Control thread. */
+struct tun_state *tun_state_new(void);
+void tun_state_free(struct tun_state *s);
+
+/* Consistent copy of both epochs, for the checks before the tag.  Never writes. */
+void tun_state_read(const struct tun_state *s, struct tun_ep ep[2]);
+
+/*
+ * Where (epoch, seq) falls given the snapshot ep: an enum tun_slot, or
+ * -TUN_REJ_EPOCH (older than the previous epoch) or -TUN_REJ_REPLAY (seen,
+ * or 64 or more below the epoch's highest).  Pure.
+ */
+int tun_state_check(const struct tun_ep ep[2], uint32_t epoch, uint64_t seq);
+
+/*
+ * After the tag verified under ik: lock, check again (another worker may have
+ * committed since the snapshot), then record seq, advancing the epoch when it
+ * is new (current becomes previous).  Returns 0, -TUN_REJ_EPOCH or
+ * -TUN_REJ_REPLAY.  Any worker thread.
+ */
+int tun_state_commit(struct tun_state *s, uint32_t epoch, uint64_t seq,
+		     const struct tun_sipkey *ik);
+
+#endif

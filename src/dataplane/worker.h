@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A proxy worker: one thread per AF_XDP socket (NIC queue) that receives a
+ * burst, authenticates each tunnel message, runs the filter engine over the
+ * burst, then forwards (decapsulate, next hop, transmit), drops, or drops and
+ * flags the pair in the kernel's drop-map.  The worker owns its socket, frame
+ * pool and counters; everything it shares is read under RCU or atomically.
+ */
+#ifndef XPRO_DP_WORKER_H
+#define XPRO_DP_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xpro/filter.h"
+#include "dataplane/nexthop.h"
+#include "dataplane/tunnel.h"
+#include "dataplane/xsk.h"
+
+/*
+ * How far a worker takes each packet: the ablation ladder that shows where
+ * the time goes (`make bench`).  Every stage but FULL and REFLECT recycles
+ * the frame where it stops.  REFLECT is bare AF_XDP receive-and-transmit.
+ */
+enum dp_stage {
+	DP_STAGE_RX = 0, /* receive and recycle */
+	DP_STAGE_PARSE, /* + outer headers */
+	DP_STAGE_AUTH, /* + tun_auth */
+	DP_STAGE_FILTER, /* + the filter engine */
+	DP_STAGE_DECAP, /* + next hop and decapsulation, no transmit */
+	DP_STAGE_FULL, /* + transmit: the proxy */
+	DP_STAGE_REFLECT, /* receive and send back out unchanged */
+};
+
+/* Shared by all workers; set up by the control thread before they start. */
+struct dp_env {
+	struct xf_engine *engine;
+	struct tun_devtab *devtab;
+	struct dp_nh *nh;
+	int drop_map_fd; /* XDP drop-map */
+	uint8_t smac[6]; /* our interface's MAC */
+	uint16_t tun_port;
+	uint32_t batch; /* packets per burst, <= DP_BATCH_MAX */
+	uint64_t hold_ns; /* how long a flagged pair stays in the drop-map */
+	enum dp_stage stage; /* DP_STAGE_FULL unless benchmarking */
+	bool quit; /* set by the control thread; workers poll it */
+};
+
+#define DP_BATCH_MAX 256
+#define DP_FLAG_CACHE 256 /* recently flagged pairs, to skip repeat syscalls */
+
+/* Per-worker counters: written by the worker (relaxed), read by anyone. */
+struct dp_worker_stats {
+	uint64_t rx, rx_bytes;
+	uint64_t not_tunnel; /* steered to us but not a tunnel datagram */
+	uint64_t rejected[TUN_REJ_N]; /* by tun_auth reason */
+	uint64_t control; /* authenticated control messages (issue 5) */
+	uint64_t tx, tx_bytes; /* forwarded through AF_XDP */
+	uint64_t tx_kernel; /* forwarded through the kernel: next hop unknown */
+	uint64_t tx_fail; /* could not be sent (ring full, send error) */
+	uint64_t flagged; /* pairs written to the drop-map */
+	uint64_t flag_fail;
+	uint64_t batches, busy_batches; /* bursts processed; bursts that were full */
+};
+
+struct dp_worker {
+	struct dp_env *env;
+	struct dp_xsk xsk;
+	struct xf_worker *xf;
+	int cpu; /* -1: not pinned */
+	int raw4, raw6; /* kernel-path sockets for unknown next hops */
+	pthread_t thread;
+	struct dp_worker_stats st;
+	struct {
+		struct xf_key key;
+		uint64_t until;
+	} flag_cache[DP_FLAG_CACHE];
+};
+
+/*
+ * Prepare a worker whose socket is already open (w->xsk, w->env, w->cpu set).
+ * Returns 0 or -errno.  Control thread.
+ */
+int dp_worker_init(struct dp_worker *w);
+void dp_worker_fini(struct dp_worker *w);
+
+/* Thread body: runs until env->quit.  Registers itself with liburcu. */
+void *dp_worker_run(void *arg);
+
+/* Copy of the counters, for the control thread. */
+void dp_worker_stats(const struct dp_worker *w, struct dp_worker_stats *out);
+
+#endif
