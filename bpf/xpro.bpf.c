@@ -244,8 +244,10 @@ int xpro_xdp(struct xdp_md *ctx)
 	if (has_dst) {
 		/* Expired entries stay until userspace deletes them. */
 		drop = bpf_map_lookup_elem(&XPRO_MAP_DROP, &key);
-		if (drop && bpf_ktime_get_ns() < drop->until_ns)
+		if (drop && bpf_ktime_get_ns() < drop->until_ns) {
+			__sync_fetch_and_add(&drop->packets, 1);
 			return verdict(XPRO_XDP_DROP_FLAGGED, bytes, XDP_DROP);
+		}
 	}
 
 	act = bpf_redirect_map(&XPRO_MAP_XSKS, ctx->rx_queue_index, XDP_PASS);

@@ -29,9 +29,13 @@
  * userspace inserts the key it already has.
  */
 
-/* Drop-map value: drop until this CLOCK_MONOTONIC time (bpf_ktime_get_ns). */
+/*
+ * Drop-map value: drop until this CLOCK_MONOTONIC time (bpf_ktime_get_ns);
+ * packets counts what XDP dropped for the pair since it was flagged.
+ */
 struct xpro_drop_val {
 	__u64 until_ns;
+	__u64 packets; /* atomic add in XDP */
 };
 
 /* Device map: key __u32 device index (host order); BPF_F_NO_PREALLOC. */

@@ -19,16 +19,34 @@
 #include "control/proxy/proxy.h"
 #include "xpro.skel.h"
 
-/* `ip netns exec` gives a fresh /sys without bpffs: mount it if missing. */
-static int ensure_bpffs(const char *root)
+static bool on_bpffs(const char *path)
 {
 	struct statfs st;
 
-	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC)
-		goto mkdirs;
-	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL))
-		return -errno;
-mkdirs:
+	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+/*
+ * The pin root must sit on a bpffs.  `ip netns exec` gives a fresh /sys
+ * without one: mount it there when the root is under /sys/fs/bpf.  Elsewhere
+ * (tests pin under a bpffs they mounted, so pins outlive the process's mount
+ * namespace) the root or its parent must already be one.
+ */
+static int ensure_bpffs(const char *root)
+{
+	char parent[128];
+	char *slash;
+
+	snprintf(parent, sizeof(parent), "%s", root);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = 0;
+	if (!on_bpffs(root) && !on_bpffs(parent)) {
+		if (strncmp(root, "/sys/fs/bpf", 11))
+			return -ENOTDIR;
+		if (!on_bpffs("/sys/fs/bpf") && mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL))
+			return -errno;
+	}
 	if (mkdir(root, 0700) && errno != EEXIST)
 		return -errno;
 	return 0;
@@ -83,7 +101,9 @@ int px_xdp_attach(struct px_xdp *x, const struct px_config *cfg, char *msg, size
 	if (!err && mkdir(x->pin_dir, 0700) && errno != EEXIST)
 		err = -errno;
 	if (err) {
-		snprintf(msg, msglen, "bpffs directory %s: %s", x->pin_dir, strerror(-err));
+		snprintf(msg, msglen, "pin directory %s: %s", x->pin_dir,
+			 err == -ENOTDIR ? "not on a bpffs (mount -t bpf bpf DIR)"
+					 : strerror(-err));
 		return err;
 	}
 	err = open_skel(x, cfg, msg, msglen);
