@@ -78,15 +78,20 @@ deps:
 	@scripts/deps.sh
 
 # --- compile rules -------------------------------------------------------------
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
 $(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 $(B)/asan/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(SAN_ASAN) -c $< -o $@
+	@$(if $(V),,echo "  CC asan $@")
+	$(Q)$(CC) $(CFLAGS_BASE) $(SAN_ASAN) -c $< -o $@
 $(B)/tsan/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(SAN_TSAN) -DXPRO_TSAN -c $< -o $@
+	@$(if $(V),,echo "  CC tsan $@")
+	$(Q)$(CC) $(CFLAGS_BASE) $(SAN_TSAN) -DXPRO_TSAN -c $< -o $@
 
 $(B)/libxpro-dp.a: $(DP_OBJS)
 	ar rcs $@ $^
@@ -138,10 +143,10 @@ unit: $(UNIT_BINS)
 	@scripts/run-tests.sh "unit" $^
 unit-asan: $(UNIT_BINS_ASAN)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		scripts/run-tests.sh "unit (ASan+UBSan)" $^
+		scripts/run-tests.sh "unit-asan" $^
 conc-tsan: $(CONC_BINS_TSAN)
 	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/concurrency/tsan.supp" \
-		scripts/run-tests.sh "concurrency (TSan)" $^
+		scripts/run-tests.sh "concurrency-tsan" $^
 
 bpf-test: $(BPFT_BINS)
 	@scripts/run-tests.sh "bpf" $^
@@ -151,16 +156,21 @@ FUZZ_SECONDS ?= 20
 $(B)/fuzz/%: tests/fuzz/%.c $(DP_SRCS) $(CTL_SRCS) src/dataplane/alloc_libc.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CLANG) $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined $< $(DP_SRCS) $(CTL_SRCS) \
-		src/dataplane/alloc_libc.c -o $@ $(LIBS)
+		src/dataplane/alloc_libc.c -o $@ $(LIBS_XDP) $(LIBS)
 fuzz: $(FUZZ_BINS)
 	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $^
 
 integration: all
 	@scripts/run-tests.sh "integration" $(INTEG)
 
+# Each tier appends "name passed failed" to $(SUMMARY); the last line is the total.
+SUMMARY := $(CURDIR)/$(B)/test-summary
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit unit-asan conc-tsan bpf-test fuzz integration format-check
+	@mkdir -p $(B) && rm -f $(SUMMARY)
+	@XPRO_TEST_SUMMARY=$(SUMMARY) $(MAKE) --no-print-directory unit unit-asan conc-tsan \
+		bpf-test fuzz integration format-check
+	@awk '{p += $$2; f += $$3} END {printf "test: %d passed, %d failed\n", p, f}' $(SUMMARY)
 
 # --- benchmarks ----------------------------------------------------------------
 $(B)/bench/%: $(B)/tests/bench/%.o $(B)/libxpro-dp.a

@@ -11,6 +11,9 @@ for f in "$@"; do
 done
 if [ "$bad" -ne 0 ]; then
 	echo "format: $bad file(s) need 'make format'"
+	[ -n "${XPRO_TEST_SUMMARY:-}" ] && echo "format 0 1" >>"$XPRO_TEST_SUMMARY"
 	exit 1
 fi
 echo "format: $# files clean"
+[ -n "${XPRO_TEST_SUMMARY:-}" ] && echo "format 1 0" >>"$XPRO_TEST_SUMMARY"
+exit 0

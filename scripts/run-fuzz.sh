@@ -22,4 +22,5 @@ for f in "$@"; do
 	rm -rf "$scratch"
 done
 echo "fuzz: $pass passed, $fail failed"
+[ -n "${XPRO_TEST_SUMMARY:-}" ] && echo "fuzz $pass $fail" >>"$XPRO_TEST_SUMMARY"
 [ "$fail" -eq 0 ]
