@@ -165,7 +165,7 @@ recycle:
 static void act(struct dp_worker *w, struct burst *b, uint64_t now)
 {
 	struct dp_xsk *x = &w->xsk;
-	uint32_t tx_idx, ntx = 0;
+	uint32_t tx_idx = 0, ntx = 0;
 	uint64_t tx_bytes = 0;
 
 	for (unsigned i = 0; i < b->n; i++) {
@@ -230,7 +230,7 @@ static void act(struct dp_worker *w, struct burst *b, uint64_t now)
 static void bare(struct dp_worker *w, uint32_t idx, uint32_t n)
 {
 	struct dp_xsk *x = &w->xsk;
-	uint32_t tx_idx;
+	uint32_t tx_idx = 0;
 	bool reflect = w->env->stage == DP_STAGE_REFLECT &&
 		       xsk_ring_prod__reserve(&x->tx, n, &tx_idx) == n;
 
