@@ -115,12 +115,13 @@ $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
 # --- tools ---------------------------------------------------------------------
 $(B)/xpro-replay: $(REPLAY_OBJS) $(B)/libxpro-dp.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LIBS) -ljemalloc
-$(B)/src/control/proxy/%.o: $(BPF_SKELS)
-$(B)/src/control/proxy/%.o: ALL_CFLAGS += -I$(B)/bpf
+# Explicit lists: a pattern rule without a recipe would cancel, not add.
+$(PROXY_OBJS): $(BPF_SKELS)
+$(PROXY_OBJS): ALL_CFLAGS += -I$(B)/bpf
 $(B)/xpro-proxy: $(PROXY_OBJS) $(B)/libxpro-ctl.a $(B)/libxpro-dp.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LIBS_XDP) $(LIBS) -ljemalloc
-$(B)/tests/tools/gen/%.o: $(BPF_SKELS)
-$(B)/tests/tools/gen/%.o: ALL_CFLAGS += -I$(B)/bpf
+$(GEN_OBJS): $(BPF_SKELS)
+$(GEN_OBJS): ALL_CFLAGS += -I$(B)/bpf
 $(B)/xpro-gen: $(GEN_OBJS) $(B)/libxpro-ctl.a $(B)/libxpro-dp.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LIBS_XDP) $(LIBS) -ljemalloc
 $(B)/xpro-sink: $(SINK_OBJS)
