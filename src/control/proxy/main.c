@@ -17,9 +17,11 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
 #include <urcu.h>
 
 #include "control/provision.h"
@@ -42,11 +44,17 @@ void px_log(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* libbpf and libxdp: warnings with -v, their info with -vv, debug with -vvv. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if ((int)level > px_log_level)
+	if ((int)level + 2 > px_log_level)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
+}
+
+static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	return libbpf_print((enum libbpf_print_level)level, fmt, ap);
 }
 
 static void on_signal(int sig)
@@ -90,24 +98,39 @@ static int iface_mac(const char *ifname, uint8_t mac[6])
 	return 0;
 }
 
-/* Provisioning into the device table and the XDP device map, all or nothing. */
-static int load_devices(struct px_state *s)
+/* Parse the provisioning file; nothing is applied on error. */
+static int read_devices(const char *path, struct tun_dev_conf **conf, size_t *n)
 {
-	struct tun_dev_conf *conf = NULL;
 	char err[256];
-	size_t n = 0;
-	int rc;
+	int rc = prov_load_file(path, conf, n, err, sizeof(err));
 
-	rc = prov_load_file(s->cfg.provision, &conf, &n, err, sizeof(err));
-	if (rc) {
+	if (rc)
 		pr_warn("%s", err);
-		return rc;
-	}
-	rc = tun_devtab_replace(s->env.devtab, conf, n);
+	return rc;
+}
+
+/* Apply parsed devices to the device table and the XDP device map. */
+static int apply_devices(struct px_state *s, const struct tun_dev_conf *conf, size_t n)
+{
+	int rc = tun_devtab_replace(s->env.devtab, conf, n);
+
 	if (!rc)
 		rc = px_xdp_sync_devices(&s->xdp, conf, n);
-	if (!rc)
+	if (rc)
+		pr_warn("applying %zu devices: %s", n, strerror(-rc));
+	else
 		pr_info("%zu devices provisioned from %s", n, s->cfg.provision);
+	return rc;
+}
+
+static int reload_devices(struct px_state *s)
+{
+	struct tun_dev_conf *conf = NULL;
+	size_t n = 0;
+	int rc = read_devices(s->cfg.provision, &conf, &n);
+
+	if (!rc)
+		rc = apply_devices(s, conf, n);
 	free(conf);
 	return rc;
 }
@@ -180,7 +203,7 @@ static void tick(struct px_state *s)
 	if (got_hup) {
 		got_hup = 0;
 		pr_info("SIGHUP: reloading %s", s->cfg.provision);
-		if (load_devices(s))
+		if (reload_devices(s))
 			pr_warn("reload failed; keeping the previous devices");
 	}
 	if (s->cfg.stats_file[0] && px_stats_write(s))
@@ -198,32 +221,47 @@ static void control_loop(struct px_state *s)
 	pr_info("stopping");
 }
 
+/*
+ * Start-up, in stages; teardown() undoes whatever was done.  Everything that
+ * can be checked before touching the interface is checked first.
+ */
 static int setup(struct px_state *s)
 {
+	struct tun_dev_conf *conf = NULL;
 	uint64_t seed = 0;
 	char msg[256];
+	size_t n = 0;
 	int err;
 
+	err = read_devices(s->cfg.provision, &conf, &n);
+	if (err)
+		return err;
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		seed = (uint64_t)time(NULL);
+	err = -ENOMEM;
 	s->env.engine = xf_engine_new(&s->cfg.params, &s->cfg.limits, seed);
 	s->env.devtab = tun_devtab_new();
 	s->env.nh = dp_nh_new();
 	if (!s->env.engine || !s->env.devtab || !s->env.nh)
-		return -ENOMEM;
+		goto out_free_conf;
+	err = iface_mac(s->cfg.ifname, s->env.smac);
+	if (err) {
+		if (err == -ENODEV)
+			pr_warn("interface '%s' not found", s->cfg.ifname);
+		else
+			pr_warn("interface '%s': %s", s->cfg.ifname, strerror(-err));
+		goto out_free_conf;
+	}
 	err = px_xdp_attach(&s->xdp, &s->cfg, msg, sizeof(msg));
 	if (err) {
 		pr_warn("%s", msg);
-		return err;
+		goto out_free_conf;
 	}
 	pr_info("XDP program attached to %s (%s)", s->cfg.ifname,
 		s->cfg.xdp_mode == PX_XDP_GENERIC ? "generic" : "native");
-	err = load_devices(s);
+	err = apply_devices(s, conf, n);
 	if (err)
-		return err;
-	err = iface_mac(s->cfg.ifname, s->env.smac);
-	if (err)
-		return err;
+		goto out_free_conf;
 	px_neigh_refresh(s->env.nh, s->xdp.ifindex);
 	s->env.drop_map_fd = s->xdp.drop_fd;
 	s->env.tun_port = s->cfg.port;
@@ -237,7 +275,10 @@ static int setup(struct px_state *s)
 	}
 	s->nworkers = s->cfg.nqueues;
 	memcpy(s->queue_ids, s->cfg.queues, sizeof(s->queue_ids));
-	return start_workers(s);
+	err = start_workers(s);
+out_free_conf:
+	free(conf);
+	return err;
 }
 
 static void teardown(struct px_state *s)
@@ -265,6 +306,8 @@ int main(int argc, char **argv)
 		return rc > 0 ? 0 : 2;
 	px_log_level = 1 + s.cfg.verbose;
 	libbpf_set_print(libbpf_print);
+	libxdp_set_print(libxdp_print);
+	setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){ RLIM_INFINITY, RLIM_INFINITY });
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

@@ -73,7 +73,7 @@ static int open_skel(struct px_xdp *x, const struct px_config *cfg, char *msg, s
 	err = xpro_bpf__load(x->skel);
 	if (err) {
 		snprintf(msg, msglen,
-			 "the kernel refused the XDP program (%s); run with -vv for the "
+			 "the kernel refused the XDP program (%s); run with -v for the "
 			 "verifier log",
 			 strerror(-err));
 		return err;
