@@ -32,6 +32,9 @@ PROXY_OBJS  := $(patsubst %.c,$(B)/%.o,$(wildcard src/control/proxy/*.c))
 GEN_OBJS    := $(patsubst %.c,$(B)/%.o,$(wildcard tests/tools/gen/*.c))
 SINK_OBJS   := $(patsubst %.c,$(B)/%.o,$(wildcard tests/tools/sink/*.c))
 CTL_SRCS    := $(wildcard src/control/*.c)
+SYNC_SRCS   := $(wildcard src/sync/*.c)
+SYNCT_MAINS := $(wildcard tests/sync/test_*.c)
+SYNCT_BINS  := $(SYNCT_MAINS:tests/sync/%.c=$(B)/tests/sync/%)
 BPF_SRCS    := $(wildcard bpf/*.bpf.c)
 BPF_OBJS    := $(BPF_SRCS:bpf/%.bpf.c=$(B)/bpf/%.bpf.o)
 BPF_SKELS   := $(BPF_SRCS:bpf/%.bpf.c=$(B)/bpf/%.skel.h)
@@ -48,6 +51,7 @@ DP_OBJS_TSAN  := $(DP_SRCS:%.c=$(B)/tsan/%.o) $(B)/tsan/src/dataplane/alloc_libc
 CTL_OBJS      := $(CTL_SRCS:%.c=$(B)/%.o)
 CTL_OBJS_ASAN := $(CTL_SRCS:%.c=$(B)/asan/%.o)
 LIBS_XDP      := -lxdp -lbpf -lelf -lz
+SYNC_OBJS     := $(SYNC_SRCS:%.c=$(B)/%.o)
 
 UNIT_BINS      := $(UNIT_MAINS:tests/unit/%.c=$(B)/tests/%)
 UNIT_BINS_ASAN := $(UNIT_MAINS:tests/unit/%.c=$(B)/asan/tests/%)
@@ -56,13 +60,14 @@ BENCH_BINS     := $(BENCH_MAINS:tests/bench/%.c=$(B)/bench/%)
 TOOLS          := $(B)/xpro-replay $(if $(PROXY_OBJS),$(B)/xpro-proxy) \
 		  $(if $(GEN_OBJS),$(B)/xpro-gen) $(if $(SINK_OBJS),$(B)/xpro-sink)
 
-.PHONY: all deps test unit unit-asan conc-tsan bpf-test fuzz integration format format-check \
+.PHONY: all deps test unit unit-asan conc-tsan bpf-test sync-test fuzz integration format \
+	format-check \
 	bench demo help clean
 .DEFAULT_GOAL := all
 # Keep objects that pattern rules build on the way (make would delete them).
 .SECONDARY:
 
-all: $(BPF_OBJS) $(TOOLS) $(UNIT_BINS) $(BENCH_BINS) $(BPFT_BINS)
+all: $(BPF_OBJS) $(TOOLS) $(UNIT_BINS) $(BENCH_BINS) $(BPFT_BINS) $(SYNCT_BINS)
 
 help:
 	@echo "make            build the tools, tests and benchmarks (build/)"
@@ -98,6 +103,8 @@ $(B)/libxpro-dp.a: $(DP_OBJS)
 $(B)/libxpro-ctl.a: $(CTL_OBJS)
 	ar rcs $@ $^
 $(B)/asan/libxpro-ctl.a: $(CTL_OBJS_ASAN)
+	ar rcs $@ $^
+$(B)/libxpro-sync.a: $(SYNC_OBJS)
 	ar rcs $@ $^
 $(B)/asan/libxpro-dp.a: $(DP_OBJS_ASAN)
 	ar rcs $@ $^
@@ -152,6 +159,12 @@ conc-tsan: $(CONC_BINS_TSAN)
 bpf-test: $(BPFT_BINS)
 	@scripts/run-tests.sh "bpf" $^
 
+# Sync tests start and stop their own redis-server processes.
+$(B)/tests/sync/%: $(B)/tests/sync/%.o $(B)/libxpro-sync.a $(B)/libxpro-ctl.a $(B)/libxpro-dp.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ -lcmocka -lhiredis $(LIBS_XDP) $(LIBS) -ljemalloc -lm
+sync-test: $(SYNCT_BINS)
+	@scripts/run-tests.sh "sync" $^
+
 # libFuzzer targets: each runs for FUZZ_SECONDS on its checked-in corpus.
 FUZZ_SECONDS ?= 20
 $(B)/fuzz/%: tests/fuzz/%.c $(DP_SRCS) $(CTL_SRCS) src/dataplane/alloc_libc.c $(HDRS)
@@ -170,7 +183,7 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p $(B) && rm -f $(SUMMARY)
 	@XPRO_TEST_SUMMARY=$(SUMMARY) $(MAKE) --no-print-directory unit unit-asan conc-tsan \
-		bpf-test fuzz integration format-check
+		bpf-test sync-test fuzz integration format-check
 	@awk '{p += $$2; f += $$3} END {printf "test: %d passed, %d failed\n", p, f}' $(SUMMARY)
 
 # --- benchmarks ----------------------------------------------------------------
