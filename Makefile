@@ -75,7 +75,7 @@ help:
 	@echo "make test       deps, build, then all test tiers: unit, unit under ASan+UBSan,"
 	@echo "                concurrency under TSan, formatting"
 	@echo "make bench      run the benchmarks; prints BENCH key=value lines"
-	@echo "make demo       run the filter engine on a synthetic attack trace"
+	@echo "make demo       run a proxy on a namespace testbed under attack; print who got what"
 	@echo "make format     apply .clang-format;  make format-check: fail on drift"
 	@echo "make clean      remove build/"
 
@@ -196,8 +196,8 @@ bench: $(BENCH_BINS)
 
 # --- demo ----------------------------------------------------------------------
 demo: deps
-	@$(MAKE) --no-print-directory $(TOOLS)
-	$(B)/xpro-replay --demo
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
 
 # --- formatting ----------------------------------------------------------------
 FMT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null) $(shell git ls-files -o --exclude-standard '*.c' '*.h' 2>/dev/null)

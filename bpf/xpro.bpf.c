@@ -66,7 +66,6 @@ struct {
 	__uint(max_entries, XPRO_XDP_NSTATS);
 	__type(key, __u32);
 	__type(value, struct xpro_xdp_counter);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } XPRO_MAP_STATS SEC(".maps");
 
 /* Parsing position in the frame: every header access goes through pull(). */
@@ -229,6 +228,7 @@ int xpro_xdp(struct xdp_md *ctx)
 	struct xf_key key = {};
 	struct udphdr *udp;
 	bool has_dst;
+	__u64 now;
 	int act;
 
 	udp = parse_outer(&c);
@@ -244,7 +244,10 @@ int xpro_xdp(struct xdp_md *ctx)
 	if (has_dst) {
 		/* Expired entries stay until userspace deletes them. */
 		drop = bpf_map_lookup_elem(&XPRO_MAP_DROP, &key);
-		if (drop && bpf_ktime_get_ns() < drop->until_ns) {
+		now = bpf_ktime_get_ns();
+		if (drop && now < drop->until_ns) {
+			/* Userspace moves the pair's last-seen time here (see xdp.h). */
+			drop->last_ns = now;
 			__sync_fetch_and_add(&drop->packets, 1);
 			return verdict(XPRO_XDP_DROP_FLAGGED, bytes, XDP_DROP);
 		}

@@ -156,6 +156,15 @@ size_t xf_engine_harvest(struct xf_engine *e, void (*fn)(const struct xf_pair_vi
  */
 size_t xf_engine_reclaim(struct xf_engine *e, uint64_t now_ns);
 
+/*
+ * Control thread: the pair's packets were seen until ts_ns although the
+ * engine did not see them (dropped in XDP because the pair is flagged): move
+ * its ts2 forward to ts_ns, as a dropped packet would (docs/algorithm.md,
+ * gap 1), so that the pair neither restarts its window nor is reclaimed
+ * while the flood goes on.  Returns true if the pair exists.
+ */
+bool xf_engine_touch(struct xf_engine *e, const struct xf_key *key, uint64_t ts_ns);
+
 /* Look up one pair or destination (tests, CLI).  Caller holds rcu_read_lock(). */
 bool xf_engine_pair(struct xf_engine *e, const struct xf_key *key, struct xf_pair_view *out);
 

@@ -10,7 +10,10 @@
 
 #include "xpro/pair_key.h"
 
-/* Map names; pinned under XPRO_PIN_ROOT/<ifname>/ so a restart keeps them. */
+/*
+ * Map names.  The device and drop maps are pinned under XPRO_PIN_ROOT/<ifname>/
+ * so a restart keeps them; the counters start at zero with each process.
+ */
 #define XPRO_PIN_ROOT "/sys/fs/bpf/xpro"
 #define XPRO_MAP_XSKS xsks_map
 #define XPRO_MAP_DEVICES xpro_devices
@@ -30,12 +33,16 @@
  */
 
 /*
- * Drop-map value: drop until this CLOCK_MONOTONIC time (bpf_ktime_get_ns);
- * packets counts what XDP dropped for the pair since it was flagged.
+ * Drop-map value: drop until this CLOCK_MONOTONIC time (bpf_ktime_get_ns).
+ * XDP counts what it dropped for the pair and when it last did: the filter
+ * engine never sees those packets, so the control thread moves the pair's
+ * last-seen time (ts2) to last_ns, or a flood would look idle when its hold
+ * ends and get a fresh window (docs/algorithm.md, gap 1).
  */
 struct xpro_drop_val {
 	__u64 until_ns;
 	__u64 packets; /* atomic add in XDP */
+	__u64 last_ns; /* time of the last drop, 0 if none */
 };
 
 /* Device map: key __u32 device index (host order); BPF_F_NO_PREALLOC. */

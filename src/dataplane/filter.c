@@ -81,14 +81,6 @@ static void dst_link_sorted(struct xf_dst *d, struct xf_pair *pr)
 	XF_STORE(d->ts1min, XF_LOAD(cds_list_entry(d->pairs.next, struct xf_pair, dnode)->ts1));
 }
 
-/* ts2 = max(ts2, t): a worker whose clock is a burst behind never moves it back. */
-static inline void ts2_advance(struct xf_pair *pr, uint64_t ts2, uint64_t t)
-{
-	while (t > ts2 && !__atomic_compare_exchange_n(&pr->ts2, &ts2, t, true, __ATOMIC_RELAXED,
-						       __ATOMIC_RELAXED))
-		;
-}
-
 /* --- records: find or create ---------------------------------------------- */
 
 static void dev_free_cb(struct rcu_head *h)
@@ -302,7 +294,7 @@ static int pair_restart(struct xf_worker *w, struct xf_pair *pr, uint64_t t, uin
 		dst_link_sorted(d, pr);
 		xf_count(&w->st.window_resets);
 	}
-	ts2_advance(pr, ts2, t);
+	xf_ts2_advance(pr, ts2, t);
 	xf_dst_unlock(d);
 	return 0;
 }
@@ -348,7 +340,7 @@ again:
 				goto again;
 			}
 		} else {
-			ts2_advance(pr, ts2, t);
+			xf_ts2_advance(pr, ts2, t);
 		}
 		ts2 = t;
 	}

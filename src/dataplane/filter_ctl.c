@@ -247,6 +247,18 @@ bool xf_engine_pair(struct xf_engine *e, const struct xf_key *key, struct xf_pai
 	return pr != NULL;
 }
 
+bool xf_engine_touch(struct xf_engine *e, const struct xf_key *key, uint64_t ts_ns)
+{
+	struct xf_pair *pr;
+
+	rcu_read_lock();
+	pr = dp_tab_find(&e->pairs, xf_hash_pair(e->seed, key), view_pair_eq, key);
+	if (pr)
+		xf_ts2_advance(pr, XF_LOAD(pr->ts2), ts_ns);
+	rcu_read_unlock();
+	return pr != NULL;
+}
+
 bool xf_engine_dst(struct xf_engine *e, const uint8_t dst[16], struct xf_dst_view *out)
 {
 	struct xf_dst *d = dp_tab_find(&e->dsts, xf_hash_dst(e->seed, dst), view_dst_eq, dst);

@@ -118,6 +118,14 @@ static inline void xf_count(uint64_t *ctr)
 #define XF_LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define XF_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
+/* ts2 = max(ts2, t), ts2 being the caller's last load: never moves it back. */
+static inline void xf_ts2_advance(struct xf_pair *pr, uint64_t ts2, uint64_t t)
+{
+	while (t > ts2 && !__atomic_compare_exchange_n(&pr->ts2, &ts2, t, true, __ATOMIC_RELAXED,
+						       __ATOMIC_RELAXED))
+		;
+}
+
 /* --- hashing ------------------------------------------------------------- */
 
 static inline uint64_t xf_mix(uint64_t a, uint64_t b)

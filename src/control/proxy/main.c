@@ -193,10 +193,11 @@ static void tick(struct px_state *s)
 	uint64_t now = xf_now_ns();
 	int err;
 
+	/* Flagged pairs first: a flood dropped in XDP must not look idle to reclaim. */
+	s->flags_expired += px_xdp_sweep_flags(&s->xdp, s->env.engine, now);
 	/* No sync layer yet (issue 4): deltas are harvested so pairs can be reclaimed. */
 	xf_engine_harvest(s->env.engine, NULL, NULL);
 	s->reclaimed += xf_engine_reclaim(s->env.engine, now);
-	s->flags_expired += px_xdp_expire_flags(&s->xdp, now);
 	err = px_neigh_refresh(s->env.nh, s->xdp.ifindex);
 	if (err)
 		pr_debug("neighbour refresh: %s", strerror(-err));

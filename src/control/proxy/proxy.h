@@ -65,8 +65,11 @@ void px_xdp_detach(struct px_xdp *x);
 int px_xdp_sync_devices(const struct px_xdp *x, const struct tun_dev_conf *conf, size_t n);
 /* Sum the per-CPU counters. */
 int px_xdp_counters(const struct px_xdp *x, uint64_t *packets, uint64_t *bytes);
-/* Remove drop-map entries that expired before now_ns.  Returns how many. */
-int px_xdp_expire_flags(const struct px_xdp *x, uint64_t now_ns);
+/*
+ * Move flagged pairs' last-seen time to their last XDP drop, then delete the
+ * entries whose hold ended.  Returns how many were deleted.
+ */
+int px_xdp_sweep_flags(const struct px_xdp *x, struct xf_engine *e, uint64_t now_ns);
 
 /* Learn neighbours, on-link prefixes and gateways of ifindex; publish to nh. */
 int px_neigh_refresh(struct dp_nh *nh, int ifindex);

@@ -172,27 +172,34 @@ int px_xdp_counters(const struct px_xdp *x, uint64_t *packets, uint64_t *bytes)
 	return 0;
 }
 
-#define EXPIRE_BATCH 4096
+#define SWEEP_BATCH 4096
 
 /*
- * Collect first, delete after: deleting the key an iteration stands on makes
- * a hash map's get_next_key start over.  At most EXPIRE_BATCH per call.
+ * Once per tick: tell the engine until when each flagged pair was still
+ * sending (XDP dropped it, the engine never saw it), then delete the entries
+ * whose hold ended -- in that order, so an ongoing flood is never mistaken
+ * for an idle pair.  Keys are collected first and deleted after: deleting
+ * the key a hash-map walk stands on makes it start over.  At most
+ * SWEEP_BATCH expiries per call.  Returns the number deleted.
  */
-int px_xdp_expire_flags(const struct px_xdp *x, uint64_t now_ns)
+int px_xdp_sweep_flags(const struct px_xdp *x, struct xf_engine *e, uint64_t now_ns)
 {
-	static struct xf_key dead[EXPIRE_BATCH];
-	struct xf_key key, *prev = NULL;
+	static struct xf_key keys[SWEEP_BATCH];
+	struct xf_key *prev = NULL;
 	struct xpro_drop_val val;
 	int n = 0, freed = 0;
 
-	while (n < EXPIRE_BATCH && !bpf_map_get_next_key(x->drop_fd, prev, &key)) {
-		dead[n] = key;
-		prev = &dead[n];
-		if (!bpf_map_lookup_elem(x->drop_fd, &key, &val) && val.until_ns <= now_ns)
+	while (n < SWEEP_BATCH && !bpf_map_get_next_key(x->drop_fd, prev, &keys[n])) {
+		prev = &keys[n];
+		if (bpf_map_lookup_elem(x->drop_fd, prev, &val))
+			continue;
+		if (val.last_ns)
+			xf_engine_touch(e, prev, val.last_ns);
+		if (val.until_ns <= now_ns)
 			n++;
 	}
 	for (int i = 0; i < n; i++)
-		freed += !bpf_map_delete_elem(x->drop_fd, &dead[i]);
+		freed += !bpf_map_delete_elem(x->drop_fd, &keys[i]);
 	return freed;
 }
 

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Inside struct sync_conn: shared by redis.c (connection), merge.c and
+ * load.c (the two scripts' callers).  Not for use outside src/sync/.
+ */
+#ifndef XPRO_SYNC_CONN_INT_H
+#define XPRO_SYNC_CONN_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "sync/keys.h"
+#include "sync/redis.h"
+
+enum sync_script_id {
+	SYNC_SCRIPT_MERGE,
+	SYNC_SCRIPT_LOAD,
+	SYNC_NSCRIPTS,
+};
+
+/* A merge request that failed after sending: it must be retried as is. */
+struct sync_doubt {
+	bool active;
+	uint64_t seq0; /* sequence number of its first batch */
+	uint64_t n; /* pairs */
+	uint32_t batch; /* pairs per batch */
+	uint64_t sum; /* fingerprint of the pairs and values */
+};
+
+/* Owned by one thread at a time; no field is shared. */
+struct sync_conn {
+	redisContext *ctx; /* NULL while disconnected */
+	char *addr; /* as given, for messages */
+	char *host; /* TCP host, or NULL */
+	char *path; /* unix socket path, or NULL */
+	int port;
+	char *password;
+	char proxy_id[SYNC_PROXY_ID_MAX + 1];
+	struct timeval connect_tv, cmd_tv;
+	uint32_t cmd_ms;
+
+	char gen[SYNC_GEN_LEN + 1]; /* the master instance we synced with */
+	bool stale; /* the master is another instance: resync first */
+	uint64_t seq_next; /* sequence number of our next new batch */
+	struct sync_doubt doubt;
+	char sha[SYNC_NSCRIPTS][41];
+	unsigned fault_after; /* tests: drop the connection after this many replies */
+
+	struct sync_conn_stats st;
+	char err[256];
+};
+
+/* Record a failure: message into c->err, count it, return -errnum. */
+int sync_conn_fail(struct sync_conn *c, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * The context failed (I/O, EOF, protocol): record why, free it (the next
+ * call reconnects) and return -errno.  what names the failing step.
+ */
+int sync_conn_lost(struct sync_conn *c, const char *what);
+
+/* An error reply: record it and return its -errno (see merge.h). */
+int sync_conn_reply_err(struct sync_conn *c, const redisReply *r, const char *what);
+
+/* Drop the connection (the next call reconnects). */
+void sync_conn_drop(struct sync_conn *c);
+
+/*
+ * Run one command and return its reply, or NULL after recording the error
+ * in *rc (the connection is dropped on I/O errors).  Error replies are
+ * returned as replies.
+ */
+redisReply *sync_conn_cmd(struct sync_conn *c, int *rc, int argc, const char **argv,
+			  const size_t *lens);
+
+/* SCRIPT LOAD one script into c->sha[id].  Returns 0 or -errno. */
+int sync_conn_load_script(struct sync_conn *c, enum sync_script_id id);
+
+/* True when r is the error reply NOSCRIPT. */
+bool sync_reply_noscript(const redisReply *r);
+
+#endif /* XPRO_SYNC_CONN_INT_H */

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * sync_exchange_loads(): Algorithm 1 lines 1-2, one EVALSHA of the workload
+ * script (lua.h) that publishes this proxy's W and returns the others'.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sync/conn_int.h"
+#include "sync/load.h"
+#include "sync/lua.h"
+
+static redisReply *eval_load(struct sync_conn *c, int *rc, const struct sync_load *mine,
+			     uint32_t max_age_ms)
+{
+	char pps[24], util[16], age[16];
+	const char *argv[7];
+	size_t len[7];
+	redisReply *r;
+
+	snprintf(pps, sizeof(pps), "%llu", mine ? (unsigned long long)mine->pps : 0ULL);
+	snprintf(util, sizeof(util), "%u", mine ? mine->util_permille : 0);
+	snprintf(age, sizeof(age), "%u", max_age_ms);
+	argv[0] = "EVALSHA";
+	argv[1] = c->sha[SYNC_SCRIPT_LOAD];
+	argv[2] = "0";
+	argv[3] = mine ? c->proxy_id : "";
+	argv[4] = pps;
+	argv[5] = util;
+	argv[6] = age;
+	for (int i = 0; i < 7; i++)
+		len[i] = strlen(argv[i]);
+	for (int tries = 0;; tries++) {
+		r = sync_conn_cmd(c, rc, 7, argv, len);
+		if (!r || !sync_reply_noscript(r) || tries == 1)
+			return r;
+		freeReplyObject(r);
+		*rc = sync_conn_load_script(c, SYNC_SCRIPT_LOAD);
+		if (*rc)
+			return NULL;
+	}
+}
+
+static int parse_entry(redisReply **e, struct sync_load *out)
+{
+	if (e[0]->type != REDIS_REPLY_STRING || e[0]->len > SYNC_PROXY_ID_MAX)
+		return -EPROTO;
+	for (int k = 1; k < SYNC_LOAD_REPLY_ENTRY; k++) {
+		if (e[k]->type != REDIS_REPLY_INTEGER || e[k]->integer < 0)
+			return -EPROTO;
+	}
+	memcpy(out->proxy_id, e[0]->str, e[0]->len);
+	out->proxy_id[e[0]->len] = '\0';
+	out->pps = (uint64_t)e[1]->integer;
+	out->util_permille = (uint32_t)e[2]->integer;
+	out->age_us = (uint64_t)e[3]->integer;
+	return 0;
+}
+
+int sync_exchange_loads(struct sync_conn *c, const struct sync_load *mine,
+			struct sync_load *others, size_t max, uint32_t max_age_ms)
+{
+	redisReply *r;
+	size_t m;
+	int rc = sync_conn_ensure(c);
+
+	/* Loads do not depend on the master's instance: go on when it is stale. */
+	if (rc == -ESTALE && c->ctx)
+		rc = 0;
+	if (rc)
+		return rc;
+	if (mine && mine->util_permille > 1000)
+		return sync_conn_fail(c, EINVAL, "load: bad util %u permille", mine->util_permille);
+	r = eval_load(c, &rc, mine, max_age_ms);
+	if (!r)
+		return rc;
+	if (r->type == REDIS_REPLY_ERROR) {
+		rc = sync_conn_reply_err(c, r, "load");
+	} else if (r->type != REDIS_REPLY_ARRAY || r->elements % SYNC_LOAD_REPLY_ENTRY) {
+		rc = sync_conn_fail(c, EPROTO, "redis %s: load: unexpected reply", c->addr);
+	} else {
+		m = r->elements / SYNC_LOAD_REPLY_ENTRY;
+		for (size_t i = 0; i < m && i < max && !rc; i++) {
+			if (parse_entry(r->element + i * SYNC_LOAD_REPLY_ENTRY, &others[i]))
+				rc = sync_conn_fail(c, EPROTO, "redis %s: load: bad entry", c->addr);
+		}
+		if (!rc)
+			rc = m > INT32_MAX ? INT32_MAX : (int)m;
+	}
+	freeReplyObject(r);
+	return rc;
+}

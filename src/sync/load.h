@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Workload W of each proxy, shared through the master (Algorithm 1 lines
+ * 1-2) so that devices can be steered away from busy proxies.
+ *
+ * Threads: the thread that owns the struct sync_conn (redis.h).
+ */
+#ifndef XPRO_SYNC_LOAD_H
+#define XPRO_SYNC_LOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sync/keys.h"
+#include "sync/redis.h"
+
+/*
+ * W.  pps: packets the proxy's workers received in the last period, all
+ * verdicts (offered load, not forwarded load), per second.  util: the
+ * busiest worker's busy time over the period, in permille (a proxy is as
+ * loaded as its busiest queue: RSS does not move flows between queues).
+ */
+struct sync_load {
+	char proxy_id[SYNC_PROXY_ID_MAX + 1];
+	uint64_t pps;
+	uint32_t util_permille; /* 0 .. 1000 */
+	uint64_t age_us; /* in results: how long ago it was published (master's clock) */
+};
+
+/*
+ * Publish this proxy's W (mine may be NULL: only read) and read the other
+ * proxies' entries, at most max of them into others (may be NULL with max
+ * 0: only publish), in one atomic round trip.  Entries not refreshed for
+ * max_age_ms (a few periods) are deleted.  Returns how many other proxies
+ * have a fresh entry (possibly more than max), or -errno.
+ */
+int sync_exchange_loads(struct sync_conn *c, const struct sync_load *mine,
+			struct sync_load *others, size_t max, uint32_t max_age_ms);
+
+#endif /* XPRO_SYNC_LOAD_H */

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The server-side Lua scripts of the sync layer and their argument layouts.
+ * Each script's text lives in one C string (merge_lua.c, load_lua.c); the
+ * connection loads them with SCRIPT LOAD and calls them with EVALSHA.
+ */
+#ifndef XPRO_SYNC_LUA_H
+#define XPRO_SYNC_LUA_H
+
+/*
+ * Algorithm 1's merge of one batch (docs/sync.md).
+ *   ARGV: gen proxy seq retry tt1_us tt4_us r ttl_ms n, then n times
+ *         dev dst_hex ts1_us ts2_us c dc mark
+ *   reply: n times  flags c ts1_us ts2_us dst_c dst_ts1_us dst_ts2_us
+ *   errors: "XPRO ARG ..." (nothing written), "XPRO GEN ..." (the master is
+ *   not the instance the caller synced with), "XPRO SEQDUP ..." (batch
+ *   applied before and not a retry: a proxy id used twice), "XPRO SEQGAP ..."
+ *   (an earlier batch of this proxy is missing: an earlier batch of the same
+ *   pipeline failed, or the master's state is older than ours).
+ */
+extern const char sync_merge_lua[];
+#define SYNC_MERGE_ARGV_HDR 9
+#define SYNC_MERGE_ARGV_PAIR 7
+#define SYNC_MERGE_REPLY_PAIR 7
+
+/*
+ * Algorithm 1 lines 1-2: publish W, drop stale entries, read the others'.
+ *   ARGV: proxy_id ("" to only read) pps util_permille max_age_ms
+ *   reply: m times  proxy_id pps util_permille age_us  (other proxies only)
+ * Ages are taken on the master's clock (TIME), so proxies' clocks may differ.
+ */
+extern const char sync_load_lua[];
+#define SYNC_LOAD_REPLY_ENTRY 4
+
+#endif /* XPRO_SYNC_LUA_H */
