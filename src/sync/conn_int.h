@@ -6,6 +6,7 @@
 #ifndef XPRO_SYNC_CONN_INT_H
 #define XPRO_SYNC_CONN_INT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/time.h>
@@ -40,7 +41,7 @@ struct sync_conn {
 	char *password;
 	char proxy_id[SYNC_PROXY_ID_MAX + 1];
 	struct timeval connect_tv, cmd_tv;
-	uint32_t cmd_ms;
+	uint32_t connect_ms, cmd_ms;
 
 	char gen[SYNC_GEN_LEN + 1]; /* the master instance we synced with */
 	bool stale; /* the master is another instance: resync first */
@@ -52,6 +53,19 @@ struct sync_conn {
 	struct sync_conn_stats st;
 	char err[256];
 };
+
+/*
+ * Writing to a socket the master closed raises SIGPIPE, which would kill the
+ * process.  A library must not change the process's signal handling, so
+ * every public call that does I/O blocks SIGPIPE in its own thread for the
+ * duration and consumes one it raised (the write itself fails with EPIPE).
+ */
+struct sync_sigpipe {
+	sigset_t old;
+	bool was_pending; /* a SIGPIPE pending before us is not ours to consume */
+};
+void sync_sigpipe_block(struct sync_sigpipe *g);
+void sync_sigpipe_restore(struct sync_sigpipe *g);
 
 /* Record a failure: message into c->err, count it, return -errnum. */
 int sync_conn_fail(struct sync_conn *c, int errnum, const char *fmt, ...)

@@ -15,8 +15,8 @@ static redisReply *eval_load(struct sync_conn *c, int *rc, const struct sync_loa
 			     uint32_t max_age_ms)
 {
 	char pps[24], util[16], age[16];
-	const char *argv[7];
-	size_t len[7];
+	const char *argv[8];
+	size_t len[8];
 	redisReply *r;
 
 	snprintf(pps, sizeof(pps), "%llu", mine ? (unsigned long long)mine->pps : 0ULL);
@@ -25,14 +25,15 @@ static redisReply *eval_load(struct sync_conn *c, int *rc, const struct sync_loa
 	argv[0] = "EVALSHA";
 	argv[1] = c->sha[SYNC_SCRIPT_LOAD];
 	argv[2] = "0";
-	argv[3] = mine ? c->proxy_id : "";
-	argv[4] = pps;
-	argv[5] = util;
-	argv[6] = age;
-	for (int i = 0; i < 7; i++)
+	argv[3] = c->proxy_id;
+	argv[4] = mine ? "1" : "0";
+	argv[5] = pps;
+	argv[6] = util;
+	argv[7] = age;
+	for (int i = 0; i < 8; i++)
 		len[i] = strlen(argv[i]);
 	for (int tries = 0;; tries++) {
-		r = sync_conn_cmd(c, rc, 7, argv, len);
+		r = sync_conn_cmd(c, rc, 8, argv, len);
 		if (!r || !sync_reply_noscript(r) || tries == 1)
 			return r;
 		freeReplyObject(r);
@@ -58,21 +59,22 @@ static int parse_entry(redisReply **e, struct sync_load *out)
 	return 0;
 }
 
-int sync_exchange_loads(struct sync_conn *c, const struct sync_load *mine,
-			struct sync_load *others, size_t max, uint32_t max_age_ms)
+int sync_exchange_loads(struct sync_conn *c, const struct sync_load *mine, struct sync_load *others,
+			size_t max, uint32_t max_age_ms)
 {
+	struct sync_sigpipe g;
 	redisReply *r;
 	size_t m;
-	int rc = sync_conn_ensure(c);
-
 	/* Loads do not depend on the master's instance: go on when it is stale. */
-	if (rc == -ESTALE && c->ctx)
-		rc = 0;
+	int rc = c->stale && c->ctx ? 0 : sync_conn_ensure(c);
+
 	if (rc)
 		return rc;
 	if (mine && mine->util_permille > 1000)
 		return sync_conn_fail(c, EINVAL, "load: bad util %u permille", mine->util_permille);
+	sync_sigpipe_block(&g);
 	r = eval_load(c, &rc, mine, max_age_ms);
+	sync_sigpipe_restore(&g);
 	if (!r)
 		return rc;
 	if (r->type == REDIS_REPLY_ERROR) {
@@ -83,7 +85,8 @@ int sync_exchange_loads(struct sync_conn *c, const struct sync_load *mine,
 		m = r->elements / SYNC_LOAD_REPLY_ENTRY;
 		for (size_t i = 0; i < m && i < max && !rc; i++) {
 			if (parse_entry(r->element + i * SYNC_LOAD_REPLY_ENTRY, &others[i]))
-				rc = sync_conn_fail(c, EPROTO, "redis %s: load: bad entry", c->addr);
+				rc = sync_conn_fail(c, EPROTO, "redis %s: load: bad entry",
+						    c->addr);
 		}
 		if (!rc)
 			rc = m > INT32_MAX ? INT32_MAX : (int)m;

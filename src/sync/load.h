@@ -28,13 +28,15 @@ struct sync_load {
 };
 
 /*
- * Publish this proxy's W (mine may be NULL: only read) and read the other
- * proxies' entries, at most max of them into others (may be NULL with max
- * 0: only publish), in one atomic round trip.  Entries not refreshed for
- * max_age_ms (a few periods) are deleted.  Returns how many other proxies
- * have a fresh entry (possibly more than max), or -errno.
+ * Publish this proxy's W (mine may be NULL: only read; its proxy_id is
+ * ignored, the connection's is used) and read the other proxies' entries,
+ * at most max of them into others (may be NULL with max 0: only publish),
+ * in one atomic round trip.  Entries not refreshed for max_age_ms (a few
+ * periods) are deleted.  Returns how many other proxies have a fresh entry
+ * (possibly more than max), or -errno.  Works while the master is a new
+ * instance (-ESTALE from a merge): loads do not depend on its state.
  */
-int sync_exchange_loads(struct sync_conn *c, const struct sync_load *mine,
-			struct sync_load *others, size_t max, uint32_t max_age_ms);
+int sync_exchange_loads(struct sync_conn *c, const struct sync_load *mine, struct sync_load *others,
+			size_t max, uint32_t max_age_ms);
 
 #endif /* XPRO_SYNC_LOAD_H */

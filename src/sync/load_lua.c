@@ -7,17 +7,18 @@
 #include "sync/keys.h"
 #include "sync/lua.h"
 
+/* clang-format off: see merge_lua.c */
 const char sync_load_lua[] =
 	"#!lua\n"
 	"local K_LOAD = '" SYNC_KEY_LOAD "'\n"
-	"local me = ARGV[1]\n"
-	"local pps, util, maxage = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
+	"local me, publish = ARGV[1], ARGV[2] == '1'\n"
+	"local pps, util, maxage = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])\n"
 	"if not (me and pps and util and maxage) then\n"
 	"	return redis.error_reply('XPRO ARG bad load')\n"
 	"end\n"
 	"local t = redis.call('TIME')\n"
 	"local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
-	"if me ~= '' then\n"
+	"if publish then\n"
 	"	redis.call('HSET', K_LOAD, me, string.format('%d %d %d', pps, util, now))\n"
 	"end\n"
 	"local all = redis.call('HGETALL', K_LOAD)\n"
@@ -35,3 +36,4 @@ const char sync_load_lua[] =
 	"	end\n"
 	"end\n"
 	"return out\n";
+/* clang-format on */

@@ -25,7 +25,7 @@ extern const char sync_merge_lua[];
 
 /*
  * Algorithm 1 lines 1-2: publish W, drop stale entries, read the others'.
- *   ARGV: proxy_id ("" to only read) pps util_permille max_age_ms
+ *   ARGV: proxy_id publish(0|1) pps util_permille max_age_ms
  *   reply: m times  proxy_id pps util_permille age_us  (other proxies only)
  * Ages are taken on the master's clock (TIME), so proxies' clocks may differ.
  */

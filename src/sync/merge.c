@@ -53,12 +53,12 @@ static int check_input(struct sync_conn *c, const struct sync_pair_in *in, size_
 
 		if (p->mark > 1 || p->ts1 > p->ts2 || p->ts2 > tmax || p->c > SYNC_WIRE_MAX ||
 		    p->dc > SYNC_WIRE_MAX)
-			return sync_conn_fail(c, EINVAL,
-					      "merge: pair %zu: bad value (mark %u, ts1 %llu, ts2 %llu, "
-					      "c %llu, dc %llu)",
-					      i, p->mark, (unsigned long long)p->ts1,
-					      (unsigned long long)p->ts2, (unsigned long long)p->c,
-					      (unsigned long long)p->dc);
+			return sync_conn_fail(
+				c, EINVAL,
+				"merge: pair %zu: bad value (mark %u, ts1 %llu, ts2 %llu, "
+				"c %llu, dc %llu)",
+				i, p->mark, (unsigned long long)p->ts1, (unsigned long long)p->ts2,
+				(unsigned long long)p->c, (unsigned long long)p->dc);
 	}
 	return 0;
 }
@@ -69,8 +69,8 @@ static uint64_t fingerprint(const struct sync_pair_in *in, size_t n)
 	uint64_t h = 0xcbf29ce484222325ULL;
 
 	for (size_t i = 0; i < n; i++) {
-		const uint64_t v[] = { in[i].key.dev, in[i].mark, in[i].ts1, in[i].ts2,
-				       in[i].c,	      in[i].dc };
+		const uint64_t v[] = { in[i].key.dev, in[i].mark, in[i].ts1,
+				       in[i].ts2,     in[i].c,	  in[i].dc };
 		const uint8_t *b[] = { in[i].key.dst, (const uint8_t *)v };
 		const size_t len[] = { sizeof(in[i].key.dst), sizeof(v) };
 
@@ -169,7 +169,8 @@ static int parse_batch(struct sync_conn *c, const redisReply *r, struct sync_pai
 	int dup = 0;
 
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != m * SYNC_MERGE_REPLY_PAIR)
-		return sync_conn_fail(c, EPROTO, "redis %s: merge: reply of %zu elements for %zu pairs",
+		return sync_conn_fail(c, EPROTO,
+				      "redis %s: merge: reply of %zu elements for %zu pairs",
 				      c->addr, r->type == REDIS_REPLY_ARRAY ? r->elements : 0, m);
 	for (size_t i = 0; i < m; i++) {
 		redisReply **e = r->element + i * SYNC_MERGE_REPLY_PAIR;
@@ -177,8 +178,8 @@ static int parse_batch(struct sync_conn *c, const redisReply *r, struct sync_pai
 
 		for (int k = 0; k < SYNC_MERGE_REPLY_PAIR; k++) {
 			if (e[k]->type != REDIS_REPLY_INTEGER || e[k]->integer < 0)
-				return sync_conn_fail(c, EPROTO, "redis %s: merge: bad reply element",
-						      c->addr);
+				return sync_conn_fail(
+					c, EPROTO, "redis %s: merge: bad reply element", c->addr);
 			v[k] = e[k]->integer;
 		}
 		out[i] = (struct sync_pair_out){
@@ -242,16 +243,20 @@ static int window(struct sync_conn *c, struct args *a, struct run *ru, size_t b,
 			freeReplyObject(r);
 			c->fault_after = 0;
 			sync_conn_drop(c);
-			return sync_conn_fail(c, ECONNRESET, "redis %s: connection cut (test fault)",
-					      c->addr);
+			return sync_conn_fail(c, ECONNRESET,
+					      "redis %s: connection cut (test fault)", c->addr);
 		}
 		if (*first < b + w) {
 			freeReplyObject(r);
 			continue;
 		}
-		if (r->type == REDIS_REPLY_ERROR) {
+		if (sync_reply_noscript(r)) {
+			/* Not an error yet: the caller re-loads the script. */
 			*first = i;
-			*noscript = sync_reply_noscript(r);
+			*noscript = true;
+			rc = -ENOENT;
+		} else if (r->type == REDIS_REPLY_ERROR) {
+			*first = i;
 			rc = sync_conn_reply_err(c, r, "merge");
 		} else {
 			prc = parse_batch(c, r, ru->out + i * ru->p->batch, batch_len(ru, i));
@@ -283,8 +288,15 @@ static int run_batches(struct sync_conn *c, struct run *ru)
 	while (b < ru->nb) {
 		w = ru->nb - b < PIPELINE_DEPTH ? ru->nb - b : PIPELINE_DEPTH;
 		rc = window(c, &a, ru, b, w, &first, &noscript);
-		if (rc && noscript && c->ctx && reloads++ < 2) {
+		if (rc && noscript && c->ctx) {
 			/* Nothing from 'first' on was applied: reload, re-send. */
+			if (reloads++ == 2) {
+				rc = sync_conn_fail(c, ENOENT,
+						    "redis %s: merge: NOSCRIPT after loading "
+						    "the script twice",
+						    c->addr);
+				break;
+			}
 			rc = sync_conn_load_script(c, SYNC_SCRIPT_MERGE);
 			if (rc)
 				break;
@@ -303,12 +315,14 @@ int sync_merge_batch(struct sync_conn *c, const struct sync_pair_in *in, size_t 
 		     struct sync_pair_out *out, const struct sync_params *p)
 {
 	struct run ru = { .in = in, .out = out, .n = n, .p = p };
+	struct sync_sigpipe g;
 	uint64_t sum;
 	int rc;
 
 	if (sync_params_check(p))
-		return sync_conn_fail(c, EINVAL, "merge: bad params (tt1 %llu ms, tt4 %llu ms, r %u, "
-						 "ttl %u ms, batch %u)",
+		return sync_conn_fail(c, EINVAL,
+				      "merge: bad params (tt1 %llu ms, tt4 %llu ms, r %u, "
+				      "ttl %u ms, batch %u)",
 				      (unsigned long long)p->tt1_ms, (unsigned long long)p->tt4_ms,
 				      p->r, p->ttl_ms, p->batch);
 	rc = check_input(c, in, n);
@@ -317,8 +331,9 @@ int sync_merge_batch(struct sync_conn *c, const struct sync_pair_in *in, size_t 
 	sum = fingerprint(in, n);
 	if (c->doubt.active) {
 		if (c->doubt.n != n || c->doubt.batch != p->batch || c->doubt.sum != sum)
-			return sync_conn_fail(c, EINVAL,
-					      "merge: an earlier merge is in doubt; retry it unchanged");
+			return sync_conn_fail(
+				c, EINVAL,
+				"merge: an earlier merge is in doubt; retry it unchanged");
 		ru.seq0 = c->doubt.seq0;
 		ru.retry = true;
 	} else {
@@ -335,7 +350,9 @@ int sync_merge_batch(struct sync_conn *c, const struct sync_pair_in *in, size_t 
 	c->doubt = (struct sync_doubt){
 		.active = true, .seq0 = ru.seq0, .n = n, .batch = p->batch, .sum = sum
 	};
+	sync_sigpipe_block(&g);
 	rc = run_batches(c, &ru);
+	sync_sigpipe_restore(&g);
 	if (rc)
 		return rc;
 	c->doubt.active = false;

@@ -57,8 +57,8 @@ struct sync_pair_out {
 
 /*
  * Merge in[0..n) into the master, up to p->batch pairs per EVALSHA, all
- * batches pipelined, and write out[i] for in[i].  A pair may appear at most
- * once per batch, and should appear once per call.
+ * batches pipelined, and write out[i] for in[i].  Pairs are merged in
+ * order (one that appears twice is merged twice).
  *
  * Returns 0 when every batch was applied (or found applied by an earlier
  * try) and out[] is complete.  Otherwise -errno, and out[] is undefined:

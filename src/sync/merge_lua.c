@@ -11,18 +11,23 @@
 /*
  * The "#!lua" line makes Redis (>= 7) refuse the whole script when it is out
  * of memory instead of failing its first write half-way through a batch.
+ * clang-format is off for the string: it cannot lay out literals joined with
+ * macros, and the Lua reads best laid out as Lua.
  */
+/* clang-format off */
 const char sync_merge_lua[] =
 	"#!lua\n"
-	"local F_CREATE, F_REPLACE, F_MERGE = " SYNC_STR(SYNC_F_CREATE) ", " SYNC_STR(
-		SYNC_F_REPLACE) ", " SYNC_STR(SYNC_F_MERGE) "\n"
-	"local F_EXTEND, F_LEARN, F_DECAY = " SYNC_STR(SYNC_F_EXTEND) ", " SYNC_STR(
-		SYNC_F_LEARN) ", " SYNC_STR(SYNC_F_DECAY) "\n"
+	"local F_CREATE = " SYNC_STR(SYNC_F_CREATE) "\n"
+	"local F_REPLACE = " SYNC_STR(SYNC_F_REPLACE) "\n"
+	"local F_MERGE = " SYNC_STR(SYNC_F_MERGE) "\n"
+	"local F_EXTEND = " SYNC_STR(SYNC_F_EXTEND) "\n"
+	"local F_LEARN = " SYNC_STR(SYNC_F_LEARN) "\n"
+	"local F_DECAY = " SYNC_STR(SYNC_F_DECAY) "\n"
 	"local F_DUP = " SYNC_STR(SYNC_F_DUP) "\n"
-	"local F_DCREATE, F_DRESTART = " SYNC_STR(SYNC_F_DCREATE) ", " SYNC_STR(
-		SYNC_F_DRESTART) "\n"
-	"local F_DEXTEND, F_DDECAY = " SYNC_STR(SYNC_F_DEXTEND) ", " SYNC_STR(
-		SYNC_F_DDECAY) "\n"
+	"local F_DCREATE = " SYNC_STR(SYNC_F_DCREATE) "\n"
+	"local F_DRESTART = " SYNC_STR(SYNC_F_DRESTART) "\n"
+	"local F_DEXTEND = " SYNC_STR(SYNC_F_DEXTEND) "\n"
+	"local F_DDECAY = " SYNC_STR(SYNC_F_DDECAY) "\n"
 	"local K_PAIR, K_DST = '" SYNC_KEY_PAIR "', '" SYNC_KEY_DST "'\n"
 	"local K_PROXY, K_GEN = '" SYNC_KEY_PROXY "', '" SYNC_KEY_GEN "'\n"
 	"local MAXN = 9007199254740991\n"
@@ -52,10 +57,10 @@ const char sync_merge_lua[] =
 	"	return string.format('%d', x)\n"
 	"end\n"
 	"\n"
+	"-- Header (docs/sync.md): times in microseconds, ttl in milliseconds.\n"
 	"local gen, proxy = ARGV[1], ARGV[2]\n"
 	"local seq, retry = num(ARGV[3]), num(ARGV[4])\n"
-	"local tt1, tt4, r, ttl, n = num(ARGV[5]), num(ARGV[6]), num(ARGV[7]), num(ARGV[8]), "
-	"num(ARGV[9])\n"
+	"local tt1, tt4, r, ttl, n = num(ARGV[5]), num(ARGV[6]), num(ARGV[7]), num(ARGV[8]), num(ARGV[9])\n"
 	"if not (seq and retry and tt1 and tt4 and r and ttl and n) or retry > 1 or r < 1\n"
 	"		or ttl < 1 or #ARGV ~= 9 + 7 * n then\n"
 	"	return redis.error_reply('XPRO ARG bad header')\n"
@@ -96,6 +101,7 @@ const char sync_merge_lua[] =
 	"		return redis.error_reply('XPRO SEQDUP batch ' .. str(seq) .. ' of ' .. proxy ..\n"
 	"			' but ' .. str(last) .. ' applied (proxy id used twice?)')\n"
 	"	end\n"
+	"	-- A retry of a batch applied before: change nothing, return the state.\n"
 	"	for _, p in ipairs(P) do\n"
 	"		local m = redis.call('HMGET', K_PAIR .. p.dev .. ':' .. p.dst, 'c', 'ts1', 'ts2')\n"
 	"		local v = redis.call('HMGET', K_DST .. p.dst, 'c', 'ts1', 'ts2')\n"
@@ -112,6 +118,7 @@ const char sync_merge_lua[] =
 	"local D = {} -- destinations of this batch, written back at the end\n"
 	"local sum = 0\n"
 	"for _, p in ipairs(P) do\n"
+	"	-- The pair: Algorithm 1 lines 31-34, 6-8, 9-24.\n"
 	"	local pk = K_PAIR .. p.dev .. ':' .. p.dst\n"
 	"	local m = redis.call('HMGET', pk, 'c', 'ts1', 'ts2', 'total')\n"
 	"	local mc, mt1, mt2 = tonumber(m[1]), tonumber(m[2]), tonumber(m[3])\n"
@@ -139,6 +146,7 @@ const char sync_merge_lua[] =
 	"		'total', str((tonumber(m[4]) or 0) + p.dc))\n"
 	"	redis.call('PEXPIRE', pk, ttl)\n"
 	"\n"
+	"	-- Its destination: a window of its own, fed the same way.\n"
 	"	local d = D[p.dst]\n"
 	"	if d == nil then\n"
 	"		local v = redis.call('HMGET', K_DST .. p.dst, 'c', 'ts1', 'ts2', 'total')\n"
@@ -174,3 +182,4 @@ const char sync_merge_lua[] =
 	"end\n"
 	"redis.call('HSET', sk, 'seq', str(seq), 'total', str((tonumber(st[2]) or 0) + sum))\n"
 	"return out\n";
+/* clang-format on */

@@ -6,6 +6,8 @@
  * by the next call, which also notices when the master is a new instance.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,11 +97,20 @@ static const struct {
 	const char *prefix;
 	int err;
 } reply_errs[] = {
-	{ "NOAUTH", EACCES },	  { "WRONGPASS", EACCES },  { "NOPERM", EACCES },
-	{ "ERR AUTH", EACCES },	  { "ERR invalid password", EACCES },
-	{ "OOM", ENOMEM },	  { "BUSY", EBUSY },	    { "LOADING", EAGAIN },
-	{ "MASTERDOWN", EAGAIN }, { "READONLY", EROFS },    { "NOSCRIPT", ENOENT },
-	{ "XPRO ARG", EINVAL },	  { "XPRO GEN", ESTALE },   { "XPRO SEQGAP", ESTALE },
+	{ "NOAUTH", EACCES },
+	{ "WRONGPASS", EACCES },
+	{ "NOPERM", EACCES },
+	{ "ERR AUTH", EACCES },
+	{ "ERR invalid password", EACCES },
+	{ "OOM", ENOMEM },
+	{ "BUSY", EBUSY },
+	{ "LOADING", EAGAIN },
+	{ "MASTERDOWN", EAGAIN },
+	{ "READONLY", EROFS },
+	{ "NOSCRIPT", ENOENT },
+	{ "XPRO ARG", EINVAL },
+	{ "XPRO GEN", ESTALE },
+	{ "XPRO SEQGAP", ESTALE },
 	{ "XPRO SEQDUP", EEXIST },
 };
 
@@ -122,6 +133,34 @@ int sync_conn_reply_err(struct sync_conn *c, const redisReply *r, const char *wh
 bool sync_reply_noscript(const redisReply *r)
 {
 	return r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "NOSCRIPT", 8);
+}
+
+/* --- SIGPIPE --------------------------------------------------------------- */
+
+void sync_sigpipe_block(struct sync_sigpipe *g)
+{
+	sigset_t set, pending;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigpending(&pending);
+	g->was_pending = sigismember(&pending, SIGPIPE) == 1;
+	pthread_sigmask(SIG_BLOCK, &set, &g->old);
+}
+
+void sync_sigpipe_restore(struct sync_sigpipe *g)
+{
+	static const struct timespec zero = { 0 };
+	sigset_t set, pending;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigpending(&pending);
+	if (!g->was_pending && sigismember(&pending, SIGPIPE) == 1) {
+		while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
 /* --- commands -------------------------------------------------------------- */
@@ -201,10 +240,12 @@ static int dial(struct sync_conn *c)
 	if (!ctx)
 		return sync_conn_fail(c, ENOMEM, "redis %s: connect: out of memory", c->addr);
 	if (ctx->err) {
-		rc = ctx_errno(ctx, saved) == ETIMEDOUT ?
-			     sync_conn_fail(c, ETIMEDOUT, "redis %s: connect: no connection within %ld ms",
-					    c->addr, (long)c->connect_tv.tv_sec * 1000 + c->connect_tv.tv_usec / 1000) :
-			     ctx_fail(c, ctx, saved, "connect");
+		if (ctx_errno(ctx, saved) == ETIMEDOUT)
+			rc = sync_conn_fail(c, ETIMEDOUT,
+					    "redis %s: connect: no connection within %u ms",
+					    c->addr, c->connect_ms);
+		else
+			rc = ctx_fail(c, ctx, saved, "connect");
 		redisFree(ctx);
 		return rc;
 	}
@@ -300,10 +341,11 @@ static int handshake(struct sync_conn *c, bool adopting)
 		rc = read_gen(c, gen);
 		if (!rc && strcmp(gen, c->gen)) {
 			c->stale = true;
-			rc = sync_conn_fail(c, ESTALE,
-					    "redis %s: the master is a new instance (marker %s, was %s): "
-					    "resync and push full state",
-					    c->addr, gen[0] ? gen : "absent", c->gen);
+			rc = sync_conn_fail(
+				c, ESTALE,
+				"redis %s: the master is a new instance (marker %s, was %s): "
+				"resync and push full state",
+				c->addr, gen[0] ? gen : "absent", c->gen);
 		}
 	}
 	for (int i = 0; !rc && i < SYNC_NSCRIPTS; i++)
@@ -315,6 +357,7 @@ static int handshake(struct sync_conn *c, bool adopting)
 
 int sync_conn_ensure(struct sync_conn *c)
 {
+	struct sync_sigpipe g;
 	int rc;
 
 	if (c->stale)
@@ -322,22 +365,28 @@ int sync_conn_ensure(struct sync_conn *c)
 				      c->addr);
 	if (c->ctx)
 		return 0;
+	sync_sigpipe_block(&g);
 	rc = dial(c);
 	if (!rc)
 		rc = handshake(c, false);
 	if (rc)
 		sync_conn_drop(c);
+	sync_sigpipe_restore(&g);
 	return rc;
 }
 
 int sync_conn_resync(struct sync_conn *c)
 {
-	int rc = c->ctx ? 0 : dial(c);
+	struct sync_sigpipe g;
+	int rc;
 
+	sync_sigpipe_block(&g);
+	rc = c->ctx ? 0 : dial(c);
 	if (!rc)
 		rc = handshake(c, true);
 	if (rc)
 		sync_conn_drop(c);
+	sync_sigpipe_restore(&g);
 	return rc;
 }
 
@@ -395,9 +444,10 @@ static int conn_setup(struct sync_conn *c, const struct sync_conn_opts *o)
 		return sync_conn_fail(c, ENOMEM, "redis: out of memory");
 	rc = parse_addr(c, o->addr);
 	if (rc)
-		return sync_conn_fail(c, -rc,
-				      "redis address: bad value '%s' (host:port, [v6]:port or unix:/path)",
-				      o->addr);
+		return sync_conn_fail(
+			c, -rc,
+			"redis address: bad value '%s' (host:port, [v6]:port or unix:/path)",
+			o->addr);
 	if (o->password) {
 		c->password = strdup(o->password);
 		if (!c->password)
@@ -405,7 +455,8 @@ static int conn_setup(struct sync_conn *c, const struct sync_conn_opts *o)
 	}
 	snprintf(c->proxy_id, sizeof(c->proxy_id), "%s", o->proxy_id);
 	c->cmd_ms = o->cmd_ms ? o->cmd_ms : CMD_MS_DEFAULT;
-	c->connect_tv = ms_tv(o->connect_ms ? o->connect_ms : CONNECT_MS_DEFAULT);
+	c->connect_ms = o->connect_ms ? o->connect_ms : CONNECT_MS_DEFAULT;
+	c->connect_tv = ms_tv(c->connect_ms);
 	c->cmd_tv = ms_tv(c->cmd_ms);
 	return 0;
 }
@@ -423,9 +474,7 @@ struct sync_conn *sync_conn_open(const struct sync_conn_opts *o, char *err, size
 	}
 	rc = conn_setup(c, o);
 	if (!rc)
-		rc = dial(c);
-	if (!rc)
-		rc = handshake(c, true);
+		rc = sync_conn_resync(c);
 	if (rc) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s", c->err);
@@ -482,18 +531,22 @@ static int64_t mono_ns(void)
 int sync_clock_offset(struct sync_conn *c, int64_t *offset_ns)
 {
 	int64_t t0, t1, master;
+	struct sync_sigpipe g;
 	redisReply *r;
 	int rc = sync_conn_ensure(c);
 
 	if (rc)
 		return rc;
+	sync_sigpipe_block(&g);
 	t0 = mono_ns();
 	r = cmdf_ok(c, &rc, "TIME", "TIME", NULL, NULL);
 	t1 = mono_ns();
+	sync_sigpipe_restore(&g);
 	if (!r)
 		return rc;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING) {
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[1]->type != REDIS_REPLY_STRING) {
 		freeReplyObject(r);
 		return sync_conn_fail(c, EPROTO, "redis %s: TIME: unexpected reply", c->addr);
 	}
