@@ -38,6 +38,9 @@ SYNCT_BINS  := $(SYNCT_MAINS:tests/sync/%.c=$(B)/tests/sync/%)
 BPF_SRCS    := $(wildcard bpf/*.bpf.c)
 BPF_OBJS    := $(BPF_SRCS:bpf/%.bpf.c=$(B)/bpf/%.bpf.o)
 BPF_SKELS   := $(BPF_SRCS:bpf/%.bpf.c=$(B)/bpf/%.skel.h)
+# The traffic generator's own XDP programs; xpro-gen looks for them in $(B)/gen/.
+GEN_BPF_SRCS := $(wildcard tests/tools/gen/bpf/*.bpf.c)
+GEN_BPF_OBJS := $(GEN_BPF_SRCS:tests/tools/gen/bpf/%.bpf.c=$(B)/gen/%.bpf.o)
 BPFT_MAINS  := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS   := $(BPFT_MAINS:tests/bpf/%.c=$(B)/tests/bpf/%)
 FUZZ_MAINS  := $(wildcard tests/fuzz/fuzz_*.c)
@@ -67,7 +70,7 @@ TOOLS          := $(B)/xpro-replay $(if $(PROXY_OBJS),$(B)/xpro-proxy) \
 # Keep objects that pattern rules build on the way (make would delete them).
 .SECONDARY:
 
-all: $(BPF_OBJS) $(TOOLS) $(UNIT_BINS) $(BENCH_BINS) $(BPFT_BINS) $(SYNCT_BINS)
+all: $(BPF_OBJS) $(GEN_BPF_OBJS) $(TOOLS) $(UNIT_BINS) $(BENCH_BINS) $(BPFT_BINS) $(SYNCT_BINS)
 
 help:
 	@echo "make            build the tools, tests and benchmarks (build/)"
@@ -113,6 +116,10 @@ $(B)/tsan/libxpro-dp.a: $(DP_OBJS_TSAN)
 
 # --- BPF: object and skeleton --------------------------------------------------
 $(B)/bpf/%.bpf.o: bpf/%.bpf.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) -target bpf -O2 -g -Wall -Werror -Iinclude -I/usr/include/$(shell gcc -dumpmachine) \
+		-c $< -o $@
+$(B)/gen/%.bpf.o: tests/tools/gen/bpf/%.bpf.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CLANG) -target bpf -O2 -g -Wall -Werror -Iinclude -I/usr/include/$(shell gcc -dumpmachine) \
 		-c $< -o $@
@@ -191,8 +198,10 @@ $(B)/bench/%: $(B)/tests/bench/%.o $(B)/libxpro-dp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LIBS) -ljemalloc -lm
 
-bench: $(BENCH_BINS)
-	@for b in $^; do echo "== $$b"; $$b || echo "benchmark $$b exited $$?"; done
+# In-memory benchmarks first, then the proxy on the veth testbed (root).
+bench: all
+	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || echo "benchmark $$b exited $$?"; done
+	@echo "== tests/bench/bench_proxy.sh"; tests/bench/bench_proxy.sh || echo "bench_proxy exited $$?"
 
 # --- demo ----------------------------------------------------------------------
 demo: deps

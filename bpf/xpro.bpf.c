@@ -244,8 +244,8 @@ int xpro_xdp(struct xdp_md *ctx)
 	if (has_dst) {
 		/* Expired entries stay until userspace deletes them. */
 		drop = bpf_map_lookup_elem(&XPRO_MAP_DROP, &key);
-		now = bpf_ktime_get_ns();
-		if (drop && now < drop->until_ns) {
+		/* Read the clock only for a flagged pair: it costs ~30 ns per call. */
+		if (drop && (now = bpf_ktime_get_ns()) < drop->until_ns) {
 			/* Userspace moves the pair's last-seen time here (see xdp.h). */
 			drop->last_ns = now;
 			__sync_fetch_and_add(&drop->packets, 1);

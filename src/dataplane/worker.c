@@ -165,7 +165,7 @@ recycle:
 static void act(struct dp_worker *w, struct burst *b, uint64_t now)
 {
 	struct dp_xsk *x = &w->xsk;
-	uint32_t tx_idx = 0, ntx = 0;
+	uint32_t tx_idx = 0, ntx = 0, room;
 	uint64_t tx_bytes = 0;
 
 	for (unsigned i = 0; i < b->n; i++) {
@@ -201,15 +201,20 @@ static void act(struct dp_worker *w, struct burst *b, uint64_t now)
 	}
 	if (!ntx)
 		return;
-	if (xsk_ring_prod__reserve(&x->tx, ntx, &tx_idx) != ntx) {
+	/* Reserve what fits (libxdp reserves all or nothing); drop the rest. */
+	room = xsk_prod_nb_free(&x->tx, ntx);
+	if (room < ntx) {
 		dp_xsk_complete(x);
-		if (xsk_ring_prod__reserve(&x->tx, ntx, &tx_idx) != ntx) {
-			for (uint32_t j = 0; j < ntx; j++)
-				dp_xsk_free_frame(x, b->addr[b->tx[j]]);
-			count(&w->st.tx_fail, ntx);
-			return;
-		}
+		room = xsk_prod_nb_free(&x->tx, ntx);
 	}
+	if (room > ntx)
+		room = ntx;
+	for (uint32_t j = room; j < ntx; j++)
+		dp_xsk_free_frame(x, b->addr[b->tx[j]]);
+	count(&w->st.tx_fail, ntx - room);
+	ntx = room;
+	if (!ntx || xsk_ring_prod__reserve(&x->tx, ntx, &tx_idx) != ntx)
+		return;
 	for (uint32_t j = 0; j < ntx; j++) {
 		unsigned i = b->tx[j];
 		struct xdp_desc *d = xsk_ring_prod__tx_desc(&x->tx, tx_idx + j);

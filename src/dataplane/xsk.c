@@ -165,10 +165,19 @@ void dp_xsk_complete(struct dp_xsk *x)
 	x->tx_outstanding -= n;
 }
 
+/*
+ * In copy mode one sendto() transmits at most 32 frames and answers EAGAIN
+ * while more are queued, so kick until the ring is handed over (bounded by
+ * the ring, in case the kernel keeps answering EAGAIN for another reason).
+ */
 void dp_xsk_kick_tx(struct dp_xsk *x)
 {
+	int fd = xsk_socket__fd(x->xsk);
+
 	if (!x->tx_outstanding || !xsk_ring_prod__needs_wakeup(&x->tx))
 		return;
-	/* EAGAIN/EBUSY mean the kernel is still busy with earlier frames. */
-	sendto(xsk_socket__fd(x->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0);
+	for (uint32_t i = 0; i <= x->tx_outstanding / 32; i++) {
+		if (sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0 || errno != EAGAIN)
+			return;
+	}
 }

@@ -36,7 +36,9 @@ struct gen_cfg {
 	const char *dsts; /* inner destinations ADDR:PORT[,ADDR:PORT...] */
 	const char *ifname; /* flood, xdp: the interface */
 	const char *dst_mac; /* flood: the proxy's MAC (default: neighbour table) */
-	const char *flood_mode; /* live or afxdp */
+	const char *src_mac; /* flood seal: source MAC (default: the interface's) */
+	const char *bpf_obj; /* flood seal: the program (default: next to the binary) */
+	const char *flood_mode; /* live, afxdp or seal */
 	const char *kind; /* bad: which malformation, or all */
 	const char *action; /* xdp: pass, drop or redirect */
 	const char *redirect_to; /* xdp redirect: target interface */
@@ -186,6 +188,7 @@ int gen_paced(struct gen_world *w, struct gen_result *r);
 int gen_bad(struct gen_world *w, struct gen_result *r);
 int gen_flood_live(struct gen_world *w, struct gen_result *r);
 int gen_flood_afxdp(struct gen_world *w, struct gen_result *r);
+int gen_flood_seal(struct gen_world *w, struct gen_result *r);
 /* xdp mode: attach a small XDP program (pass, drop or redirect) and count. */
 int gen_xdp(const struct gen_cfg *cfg, struct gen_result *r);
 

@@ -73,7 +73,10 @@ static const struct gen_opt gen_opts[] = {
 	{ "ifname", 'i', GK_STR, GF(ifname), "IF", "flood, xdp: the interface" },
 	{ "dst-mac", 0, GK_STR, GF(dst_mac), "MAC",
 	  "flood: proxy MAC (default: ARP); xdp redirect" },
-	{ "flood-mode", 0, GK_STR, GF(flood_mode), "M", "live (BPF_PROG_RUN) or afxdp" },
+	{ "flood-mode", 0, GK_STR, GF(flood_mode), "M", "live (BPF_PROG_RUN), afxdp or seal" },
+	{ "src-mac", 0, GK_STR, GF(src_mac), "MAC", "flood seal: source MAC of the frames" },
+	{ "bpf-obj", 0, GK_STR, GF(bpf_obj), "FILE",
+	  "flood seal: XDP object [<xpro-gen's dir>/gen/gen_seal.bpf.o]" },
 	{ "batch", 0, GK_U32, GF(batch), "N", "live: frames rotated; afxdp: frames per burst" },
 	{ "repeat", 0, GK_U32, GF(repeat), "N", "live: copies of a frame per BPF_PROG_RUN" },
 	{ "vary-dev", 0, GK_U32, GF(vary_dev), "N", "live: random device index in [first, +N)" },
@@ -121,7 +124,9 @@ static void gen_help(FILE *out)
 		"Simulates provisioned devices sending tunnel packets to an X-Pro proxy.\n"
 		"  paced      F flows at R pps each over UDP sockets (legitimate devices)\n"
 		"  flood      flat out: --flood-mode live (BPF_PROG_RUN live frames, a rotated batch:\n"
-		"             the kernel path) or afxdp (AF_XDP TX, every frame freshly sealed)\n"
+		"             the kernel path), afxdp (AF_XDP TX, every frame freshly sealed) or\n"
+		"             seal (BPF_PROG_RUN live frames sealed by an XDP program: each frame a\n"
+		"             fresh sequence number, devices and --dst in rotation, IPv4 only)\n"
 		"  bad        malformed, forged and replayed messages (--kind), counted per kind\n"
 		"  provision  write a provisioning file: index i at 198.18.64.0+i/32\n"
 		"  xdp        attach a counting XDP pass/drop/redirect program to --ifname\n\n"
@@ -215,8 +220,8 @@ static int gen_check(const struct gen_cfg *c)
 	else if (c->epoch < 2 || c->epoch > UINT32_MAX)
 		why = "--epoch: want 2..4294967295";
 	else if (gen_is(c, "flood") && strcmp(c->flood_mode, "live") &&
-		 strcmp(c->flood_mode, "afxdp"))
-		why = "--flood-mode: want live or afxdp";
+		 strcmp(c->flood_mode, "afxdp") && strcmp(c->flood_mode, "seal"))
+		why = "--flood-mode: want live, afxdp or seal";
 	else if (gen_is(c, "provision") && !c->devices)
 		why = "--devices must be >= 1";
 	if (why) {
@@ -286,6 +291,8 @@ static int gen_run(const struct gen_cfg *cfg, struct gen_result *r)
 		rc = gen_bad(&w, r);
 	else if (!strcmp(cfg->flood_mode, "live"))
 		rc = gen_flood_live(&w, r);
+	else if (!strcmp(cfg->flood_mode, "seal"))
+		rc = gen_flood_seal(&w, r);
 	else
 		rc = gen_flood_afxdp(&w, r);
 	r->nflows = w.nflows;
