@@ -228,7 +228,6 @@ int xpro_xdp(struct xdp_md *ctx)
 	struct xf_key key = {};
 	struct udphdr *udp;
 	bool has_dst;
-	__u64 now;
 	int act;
 
 	udp = parse_outer(&c);
@@ -237,21 +236,22 @@ int xpro_xdp(struct xdp_md *ctx)
 	if (!parse_tunnel(&c, udp, &key, &has_dst))
 		return verdict(XPRO_XDP_DROP_MALFORMED, bytes, XDP_DROP);
 
-	dev = bpf_map_lookup_elem(&XPRO_MAP_DEVICES, &key.dev);
-	if (!dev || !dev->active)
-		return verdict(XPRO_XDP_DROP_UNKNOWN_DEV, bytes, XDP_DROP);
-
+	/*
+	 * A flagged pair first, at the cost of one lookup and no clock read:
+	 * only authenticated devices are ever flagged, and the control thread
+	 * deletes an entry when its hold ends (each tick, px_xdp_sweep_flags).
+	 */
 	if (has_dst) {
-		/* Expired entries stay until userspace deletes them. */
 		drop = bpf_map_lookup_elem(&XPRO_MAP_DROP, &key);
-		/* Read the clock only for a flagged pair: it costs ~30 ns per call. */
-		if (drop && (now = bpf_ktime_get_ns()) < drop->until_ns) {
-			/* Userspace moves the pair's last-seen time here (see xdp.h). */
-			drop->last_ns = now;
+		if (drop) {
 			__sync_fetch_and_add(&drop->packets, 1);
 			return verdict(XPRO_XDP_DROP_FLAGGED, bytes, XDP_DROP);
 		}
 	}
+
+	dev = bpf_map_lookup_elem(&XPRO_MAP_DEVICES, &key.dev);
+	if (!dev || !dev->active)
+		return verdict(XPRO_XDP_DROP_UNKNOWN_DEV, bytes, XDP_DROP);
 
 	act = bpf_redirect_map(&XPRO_MAP_XSKS, ctx->rx_queue_index, XDP_PASS);
 	return verdict(act == XDP_REDIRECT ? XPRO_XDP_REDIRECT : XPRO_XDP_PASS_NO_XSK, bytes, act);

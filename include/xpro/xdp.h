@@ -33,16 +33,17 @@
  */
 
 /*
- * Drop-map value: drop until this CLOCK_MONOTONIC time (bpf_ktime_get_ns).
- * XDP counts what it dropped for the pair and when it last did: the filter
- * engine never sees those packets, so the control thread moves the pair's
- * last-seen time (ts2) to last_ns, or a flood would look idle when its hold
- * ends and get a fresh window (docs/algorithm.md, gap 1).
+ * Drop-map value.  XDP drops every packet of a pair present in the map and
+ * counts it; it reads no clock.  The control thread deletes the entry when
+ * until_ns (CLOCK_MONOTONIC) has passed, so the hold ends within one tick.
+ * The filter engine never sees the dropped packets, so the control thread
+ * also moves the pair's last-seen time (ts2) forward while packets grows, or
+ * a flood would look idle when its hold ends and get a fresh window
+ * (docs/algorithm.md, gap 1).
  */
 struct xpro_drop_val {
-	__u64 until_ns;
+	__u64 until_ns; /* written by userspace only */
 	__u64 packets; /* atomic add in XDP */
-	__u64 last_ns; /* time of the last drop, 0 if none */
 };
 
 /* Device map: key __u32 device index (host order); BPF_F_NO_PREALLOC. */

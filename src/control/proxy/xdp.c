@@ -172,34 +172,56 @@ int px_xdp_counters(const struct px_xdp *x, uint64_t *packets, uint64_t *bytes)
 	return 0;
 }
 
-#define SWEEP_BATCH 4096
+#define SWEEP_MAX 65536
+
+struct flag_seen {
+	struct xf_key key;
+	uint64_t packets;
+};
+
+static int cmp_seen(const void *a, const void *b)
+{
+	return memcmp(&((const struct flag_seen *)a)->key, &((const struct flag_seen *)b)->key,
+		      sizeof(struct xf_key));
+}
 
 /*
- * Once per tick: tell the engine until when each flagged pair was still
- * sending (XDP dropped it, the engine never saw it), then delete the entries
- * whose hold ended -- in that order, so an ongoing flood is never mistaken
- * for an idle pair.  Keys are collected first and deleted after: deleting
- * the key a hash-map walk stands on makes it start over.  At most
- * SWEEP_BATCH expiries per call.  Returns the number deleted.
+ * Once per tick, over every flagged pair: if XDP dropped packets of it since
+ * the last sweep, tell the engine the pair was seen now (the engine never saw
+ * those packets); then delete the entries whose hold ended -- in that order,
+ * so an ongoing flood is never mistaken for an idle pair.  Keys are collected
+ * first and deleted after: deleting the key a hash-map walk stands on makes
+ * it start over.  Returns the number deleted.  Control thread only.
  */
 int px_xdp_sweep_flags(const struct px_xdp *x, struct xf_engine *e, uint64_t now_ns)
 {
-	static struct xf_key keys[SWEEP_BATCH];
-	struct xf_key *prev = NULL;
+	static struct flag_seen prev[SWEEP_MAX], cur[SWEEP_MAX];
+	static size_t nprev;
+	static struct xf_key dead[SWEEP_MAX];
+	struct xf_key key, *last = NULL;
 	struct xpro_drop_val val;
-	int n = 0, freed = 0;
+	size_t ncur = 0, ndead = 0;
+	int freed = 0;
 
-	while (n < SWEEP_BATCH && !bpf_map_get_next_key(x->drop_fd, prev, &keys[n])) {
-		prev = &keys[n];
-		if (bpf_map_lookup_elem(x->drop_fd, prev, &val))
+	while (ncur < SWEEP_MAX && !bpf_map_get_next_key(x->drop_fd, last, &key)) {
+		struct flag_seen *p;
+
+		cur[ncur].key = key;
+		last = &cur[ncur].key;
+		if (bpf_map_lookup_elem(x->drop_fd, &key, &val))
 			continue;
-		if (val.last_ns)
-			xf_engine_touch(e, prev, val.last_ns);
-		if (val.until_ns <= now_ns)
-			n++;
+		p = bsearch(&cur[ncur], prev, nprev, sizeof(*prev), cmp_seen);
+		if (val.packets > (p ? p->packets : 0))
+			xf_engine_touch(e, &key, now_ns);
+		if (val.until_ns <= now_ns && ndead < SWEEP_MAX)
+			dead[ndead++] = key;
+		cur[ncur++].packets = val.packets;
 	}
-	for (int i = 0; i < n; i++)
-		freed += !bpf_map_delete_elem(x->drop_fd, &keys[i]);
+	for (size_t i = 0; i < ndead; i++)
+		freed += !bpf_map_delete_elem(x->drop_fd, &dead[i]);
+	qsort(cur, ncur, sizeof(*cur), cmp_seen);
+	memcpy(prev, cur, ncur * sizeof(*cur));
+	nprev = ncur;
 	return freed;
 }
 
