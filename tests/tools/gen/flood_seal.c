@@ -97,21 +97,6 @@ static int gen_seal_load(struct gen_seal *s, const struct gen_cfg *cfg)
 	return 0;
 }
 
-static int gen_parse_mac6(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-	char tail;
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		if (v[i] > 255)
-			return -EINVAL;
-		mac[i] = (uint8_t)v[i];
-	}
-	return 0;
-}
-
 /* The template (device 0 to destination 0, sealed as the program would) and the maps. */
 static int gen_seal_setup(struct gen_seal *s, struct gen_world *w, const struct gen_link *l)
 {
@@ -215,7 +200,7 @@ int gen_flood_seal(struct gen_world *w, struct gen_result *r)
 	if (!s)
 		return -ENOMEM;
 	rc = gen_link_init(&l, w, cfg->ifname, cfg->dst_mac);
-	if (!rc && cfg->src_mac && gen_parse_mac6(cfg->src_mac, l.src_mac)) {
+	if (!rc && cfg->src_mac && gen_parse_mac(cfg->src_mac, l.src_mac)) {
 		fprintf(stderr, "xpro-gen: --src-mac: bad MAC '%s'\n", cfg->src_mac);
 		rc = -EINVAL;
 	}

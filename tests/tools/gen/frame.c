@@ -21,7 +21,7 @@
 
 #include "gen.h"
 
-static int gen_parse_mac(const char *s, uint8_t mac[6])
+int gen_parse_mac(const char *s, uint8_t mac[6])
 {
 	unsigned v[6];
 	char tail;

@@ -200,4 +200,7 @@ void gen_bad_list(FILE *out);
 
 void gen_report(const struct gen_cfg *cfg, const struct gen_result *r, FILE *out);
 
+/* "aa:bb:cc:dd:ee:ff" into mac.  Returns 0 or -EINVAL. */
+int gen_parse_mac(const char *s, uint8_t mac[6]);
+
 #endif /* XPRO_GEN_H */
