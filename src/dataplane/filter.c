@@ -16,18 +16,6 @@
 
 /* --- small helpers --------------------------------------------------------- */
 
-static bool pair_eq(const void *entry, const void *key)
-{
-	const struct xf_pair *pr = entry;
-
-	return !memcmp(&pr->key, key, sizeof(struct xf_key)) && !(XF_LOAD(pr->dc) & XF_DEAD);
-}
-
-static bool dst_eq(const void *entry, const void *key)
-{
-	return !memcmp(((const struct xf_dst *)entry)->addr, key, 16);
-}
-
 static bool dev_eq(const void *entry, const void *key)
 {
 	const struct xf_dev *dv = entry;
@@ -163,7 +151,7 @@ static int dst_link(struct xf_engine *e, struct xf_pair *pr)
 	uint64_t h = xf_hash_dst(e->seed, pr->key.dst);
 
 	for (;;) {
-		struct xf_dst *d = dp_tab_find(&e->dsts, h, dst_eq, pr->key.dst), *got;
+		struct xf_dst *d = dp_tab_find(&e->dsts, h, xf_dst_eq, pr->key.dst), *got;
 
 		if (!d) {
 			d = dp_mem_alloc(e->mem, sizeof(*d), 16);
@@ -171,7 +159,7 @@ static int dst_link(struct xf_engine *e, struct xf_pair *pr)
 				return -ENOMEM;
 			memcpy(d->addr, pr->key.dst, 16);
 			CDS_INIT_LIST_HEAD(&d->pairs);
-			got = dp_tab_insert(&e->dsts, h, d, dst_eq, pr->key.dst);
+			got = dp_tab_insert(&e->dsts, h, d, xf_dst_eq, pr->key.dst);
 			if (got != d)
 				dp_mem_free(e->mem, d, sizeof(*d));
 			if (!got)
@@ -232,7 +220,7 @@ static struct xf_pair *pair_create(struct xf_worker *w, const struct xf_key *k, 
 	dv = dev_get_locked(e, k->dev, verdict);
 	if (!dv)
 		return NULL;
-	pr = dp_tab_find(&e->pairs, h, pair_eq, k);
+	pr = dp_tab_find(&e->pairs, h, xf_pair_eq, k);
 	if (pr)
 		goto out_unlock;
 	*verdict = XF_DROP_DEVCAP;
@@ -250,7 +238,7 @@ static struct xf_pair *pair_create(struct xf_worker *w, const struct xf_key *k, 
 	if (dst_link(e, pr))
 		goto out_free;
 	/* The device lock makes us the only creator of this key: a NULL here is no room. */
-	if (dp_tab_insert(&e->pairs, h, pr, pair_eq, k) != pr)
+	if (dp_tab_insert(&e->pairs, h, pr, xf_pair_eq, k) != pr)
 		goto out_unlink;
 	dv->npairs++;
 	xf_count(&w->st.pairs_created);
@@ -326,7 +314,7 @@ static unsigned filter_one(struct xf_worker *w, const struct xf_rt *rt, const st
 
 again:
 	if (!pr) {
-		pr = dp_tab_find(&w->e->pairs, h, pair_eq, k);
+		pr = dp_tab_find(&w->e->pairs, h, xf_pair_eq, k);
 		if (!pr)
 			pr = pair_create(w, k, h, t, &v);
 		if (!pr)
@@ -412,7 +400,7 @@ unsigned xf_filter_burst(struct xf_worker *w, const struct xf_key *keys, uint8_t
 		for (unsigned i = 0; i < m; i++)
 			dp_tab_prefetch_entry(&e->pairs, h[i]);
 		for (unsigned i = 0; i < m; i++) {
-			pr[i] = dp_tab_find(&e->pairs, h[i], pair_eq, &k[i]);
+			pr[i] = dp_tab_find(&e->pairs, h[i], xf_pair_eq, &k[i]);
 			if (pr[i])
 				__builtin_prefetch(pr[i]->dst);
 		}
@@ -440,11 +428,8 @@ void xf_worker_free(struct xf_worker *w)
 
 void xf_worker_stats(const struct xf_worker *w, struct xf_worker_stats *out)
 {
-	const uint64_t *src = (const uint64_t *)&w->st;
-	uint64_t *dst = (uint64_t *)out;
-
-	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
-		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	dp_count_snapshot((uint64_t *)out, (const uint64_t *)&w->st,
+			  sizeof(*out) / sizeof(uint64_t));
 }
 
 static const char *const verdict_names[XF_NVERDICTS] = {

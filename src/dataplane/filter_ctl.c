@@ -226,21 +226,9 @@ size_t xf_engine_reclaim(struct xf_engine *e, uint64_t now_ns)
 
 /* --- views ------------------------------------------------------------------- */
 
-static bool view_pair_eq(const void *entry, const void *key)
-{
-	const struct xf_pair *pr = entry;
-
-	return !memcmp(&pr->key, key, sizeof(struct xf_key)) && !(XF_LOAD(pr->dc) & XF_DEAD);
-}
-
-static bool view_dst_eq(const void *entry, const void *key)
-{
-	return !memcmp(((const struct xf_dst *)entry)->addr, key, 16);
-}
-
 bool xf_engine_pair(struct xf_engine *e, const struct xf_key *key, struct xf_pair_view *out)
 {
-	struct xf_pair *pr = dp_tab_find(&e->pairs, xf_hash_pair(e->seed, key), view_pair_eq, key);
+	struct xf_pair *pr = dp_tab_find(&e->pairs, xf_hash_pair(e->seed, key), xf_pair_eq, key);
 
 	if (pr)
 		pair_view(pr, out);
@@ -252,7 +240,7 @@ bool xf_engine_touch(struct xf_engine *e, const struct xf_key *key, uint64_t ts_
 	struct xf_pair *pr;
 
 	rcu_read_lock();
-	pr = dp_tab_find(&e->pairs, xf_hash_pair(e->seed, key), view_pair_eq, key);
+	pr = dp_tab_find(&e->pairs, xf_hash_pair(e->seed, key), xf_pair_eq, key);
 	if (pr)
 		xf_ts2_advance(pr, XF_LOAD(pr->ts2), ts_ns);
 	rcu_read_unlock();
@@ -261,7 +249,7 @@ bool xf_engine_touch(struct xf_engine *e, const struct xf_key *key, uint64_t ts_
 
 bool xf_engine_dst(struct xf_engine *e, const uint8_t dst[16], struct xf_dst_view *out)
 {
-	struct xf_dst *d = dp_tab_find(&e->dsts, xf_hash_dst(e->seed, dst), view_dst_eq, dst);
+	struct xf_dst *d = dp_tab_find(&e->dsts, xf_hash_dst(e->seed, dst), xf_dst_eq, dst);
 	struct cds_list_head *pos;
 	struct xf_pair *pr;
 	bool live;

@@ -11,7 +11,10 @@
 #include <urcu/list.h>
 
 #include "xpro/filter.h"
+#include <string.h>
+
 #include "dataplane/alloc.h"
+#include "dataplane/counter.h"
 #include "dataplane/table.h"
 
 /* --- thresholds ---------------------------------------------------------- */
@@ -112,11 +115,24 @@ struct xf_worker {
 /* Bump a counter owned by one thread but read by others. */
 static inline void xf_count(uint64_t *ctr)
 {
-	__atomic_store_n(ctr, __atomic_load_n(ctr, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+	dp_count_add(ctr, 1);
 }
 
 #define XF_LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define XF_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+/* Table equality callbacks: a retired pair or device matches nothing. */
+static inline bool xf_pair_eq(const void *entry, const void *key)
+{
+	const struct xf_pair *pr = entry;
+
+	return !memcmp(&pr->key, key, sizeof(struct xf_key)) && !(XF_LOAD(pr->dc) & XF_DEAD);
+}
+
+static inline bool xf_dst_eq(const void *entry, const void *key)
+{
+	return !memcmp(((const struct xf_dst *)entry)->addr, key, 16);
+}
 
 /* ts2 = max(ts2, t), ts2 being the caller's last load: never moves it back. */
 static inline void xf_ts2_advance(struct xf_pair *pr, uint64_t ts2, uint64_t t)

@@ -17,15 +17,11 @@
 #include <urcu.h>
 
 #include "xpro/xdp.h"
+#include "dataplane/counter.h"
 #include "dataplane/frame.h"
 #include "dataplane/worker.h"
 
 #define IDLE_POLL_MS 100
-
-static inline void count(uint64_t *c, uint64_t n)
-{
-	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
-}
 
 int dp_worker_init(struct dp_worker *w)
 {
@@ -56,11 +52,8 @@ void dp_worker_fini(struct dp_worker *w)
 
 void dp_worker_stats(const struct dp_worker *w, struct dp_worker_stats *out)
 {
-	const uint64_t *src = (const uint64_t *)&w->st;
-	uint64_t *dst = (uint64_t *)out;
-
-	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
-		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	dp_count_snapshot((uint64_t *)out, (const uint64_t *)&w->st,
+			  sizeof(*out) / sizeof(uint64_t));
 }
 
 /* DROP_PAIR: let XDP drop the pair's next packets for hold_ns. */
@@ -73,12 +66,12 @@ static void flag_pair(struct dp_worker *w, const struct xf_key *k, uint64_t now)
 	if (w->flag_cache[slot].until > now && !memcmp(&w->flag_cache[slot].key, k, sizeof(*k)))
 		return;
 	if (bpf_map_update_elem(w->env->drop_map_fd, k, &val, BPF_ANY)) {
-		count(&w->st.flag_fail, 1);
+		dp_count_add(&w->st.flag_fail, 1);
 		return;
 	}
 	w->flag_cache[slot].key = *k;
 	w->flag_cache[slot].until = val.until_ns;
-	count(&w->st.flagged, 1);
+	dp_count_add(&w->st.flagged, 1);
 }
 
 /* Next hop unknown: the kernel routes the inner packet and resolves it. */
@@ -98,7 +91,7 @@ static void send_kernel(struct dp_worker *w, const uint8_t *inner, uint32_t len,
 		memcpy(&sa.sin6_addr, k->dst, 16);
 		rc = sendto(w->raw6, inner, len, MSG_DONTWAIT, (struct sockaddr *)&sa, sizeof(sa));
 	}
-	count(rc == (ssize_t)len ? &w->st.tx_kernel : &w->st.tx_fail, 1);
+	dp_count_add(rc == (ssize_t)len ? &w->st.tx_kernel : &w->st.tx_fail, 1);
 }
 
 /* Packets of one burst that passed authentication, in arrival order. */
@@ -128,18 +121,18 @@ static void authenticate(struct dp_worker *w, uint32_t idx, uint32_t n, struct b
 
 		bytes += d->len;
 		if (dp_frame_outer(p, d->len, w->env->tun_port, &o)) {
-			count(&w->st.not_tunnel, 1);
+			dp_count_add(&w->st.not_tunnel, 1);
 			goto recycle;
 		}
 		if (w->env->stage == DP_STAGE_PARSE)
 			goto recycle;
 		rc = tun_auth(w->env->devtab, p + o.msg_off, o.msg_len, &pkt);
 		if (rc) {
-			count(&w->st.rejected[-rc < TUN_REJ_N ? -rc : 0], 1);
+			dp_count_add(&w->st.rejected[-rc < TUN_REJ_N ? -rc : 0], 1);
 			goto recycle;
 		}
 		if (pkt.type != XPRO_MSG_DATA) {
-			count(&w->st.control, 1);
+			dp_count_add(&w->st.control, 1);
 			goto recycle;
 		}
 		if (w->env->stage == DP_STAGE_AUTH)
@@ -153,8 +146,8 @@ static void authenticate(struct dp_worker *w, uint32_t idx, uint32_t n, struct b
 recycle:
 		dp_xsk_free_frame(x, d->addr);
 	}
-	count(&w->st.rx, n);
-	count(&w->st.rx_bytes, bytes);
+	dp_count_add(&w->st.rx, n);
+	dp_count_add(&w->st.rx_bytes, bytes);
 }
 
 /*
@@ -211,7 +204,7 @@ static void act(struct dp_worker *w, struct burst *b, uint64_t now)
 		room = ntx;
 	for (uint32_t j = room; j < ntx; j++)
 		dp_xsk_free_frame(x, b->addr[b->tx[j]]);
-	count(&w->st.tx_fail, ntx - room);
+	dp_count_add(&w->st.tx_fail, ntx - room);
 	ntx = room;
 	if (!ntx || xsk_ring_prod__reserve(&x->tx, ntx, &tx_idx) != ntx)
 		return;
@@ -227,8 +220,8 @@ static void act(struct dp_worker *w, struct burst *b, uint64_t now)
 	}
 	xsk_ring_prod__submit(&x->tx, ntx);
 	x->tx_outstanding += ntx;
-	count(&w->st.tx, ntx);
-	count(&w->st.tx_bytes, tx_bytes);
+	dp_count_add(&w->st.tx, ntx);
+	dp_count_add(&w->st.tx_bytes, tx_bytes);
 }
 
 /* The two ceilings: recycle every frame, or send it back out with MACs swapped. */
@@ -257,13 +250,13 @@ static void bare(struct dp_worker *w, uint32_t idx, uint32_t n)
 		t->len = d->len;
 	}
 	xsk_ring_cons__release(&x->rx, n);
-	count(&w->st.rx, n);
+	dp_count_add(&w->st.rx, n);
 	if (reflect) {
 		xsk_ring_prod__submit(&x->tx, n);
 		x->tx_outstanding += n;
-		count(&w->st.tx, n);
+		dp_count_add(&w->st.tx, n);
 	} else if (w->env->stage == DP_STAGE_REFLECT) {
-		count(&w->st.tx_fail, n);
+		dp_count_add(&w->st.tx_fail, n);
 	}
 	dp_xsk_kick_tx(x);
 }
@@ -322,9 +315,9 @@ void *dp_worker_run(void *arg)
 		act(w, b, now);
 		rcu_read_unlock();
 		dp_xsk_kick_tx(x);
-		count(&w->st.batches, 1);
+		dp_count_add(&w->st.batches, 1);
 		if (n == batch)
-			count(&w->st.busy_batches, 1);
+			dp_count_add(&w->st.busy_batches, 1);
 	}
 	rcu_unregister_thread();
 	free(b);
