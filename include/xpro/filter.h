@@ -137,6 +137,7 @@ struct xf_pair_view {
 	uint64_t count; /* c': admitted packets in the current window */
 	uint64_t dc; /* admitted packets not yet harvested */
 	bool mark; /* window restarted since the last harvest */
+	bool fresh; /* created since the last harvest */
 };
 
 /*
@@ -148,6 +149,49 @@ struct xf_pair_view {
  */
 size_t xf_engine_harvest(struct xf_engine *e, void (*fn)(const struct xf_pair_view *, void *),
 			 void *arg);
+
+/* xf_engine_collect() flags. */
+#define XF_COLLECT_TOUCHED 1u /* also pairs new or with a later ts2' since last collected */
+#define XF_COLLECT_ALL 2u /* every live pair (re-seeding an empty master) */
+
+/*
+ * Control thread, Algorithm 1: xf_engine_harvest() for the sync round.  With
+ * XF_COLLECT_TOUCHED it also hands out pairs created since they were last
+ * handed out and pairs whose ts2' moved although nothing was admitted (all
+ * their packets dropped: the master must see the pair alive); with
+ * XF_COLLECT_ALL every live pair.  Each destination of a handed pair
+ * remembers how many packets it had admitted: the base that
+ * xf_engine_dst_apply() adds to.  Returns the number handed to fn.
+ */
+size_t xf_engine_collect(struct xf_engine *e, unsigned flags,
+			 void (*fn)(const struct xf_pair_view *, void *), void *arg);
+
+/*
+ * Control thread: adopt the master's window (c, ts1, ts2) for the pair whose
+ * view at collection time was *at* (docs/sync.md, "Applying the result"):
+ * c' += c - at->count atomically (packets admitted since the collection stay
+ * counted; the destination's c* moves with it), ts1' = ts1, ts2' =
+ * max(ts2', ts2).  Does nothing and returns false when the pair is gone or
+ * restarted its window since: the local restart wins and its next merge
+ * carries mark.  Call xf_engine_apply_end() after a round's applies.
+ */
+bool xf_engine_pair_apply(struct xf_engine *e, const struct xf_pair_view *at, uint64_t c,
+			  uint64_t ts1, uint64_t ts2);
+
+/*
+ * Control thread: the master's window for destination dst, every device
+ * through every proxy, as returned by the merge of this round's pairs:
+ * count c since ts1 (local clock).  Workers then also judge the destination
+ * by (c + packets admitted here since the collection) over [ts1, now], with
+ * the usual T_T3 and T_F2 (Alg. 2 lines 18-25), and drop on either verdict.
+ * Returns false when dst has no local pair.
+ */
+bool xf_engine_dst_apply(struct xf_engine *e, const uint8_t dst[16], uint64_t c, uint64_t ts1);
+
+/* Control thread: finish a round of applies (re-sorts destinations whose
+ * pairs' starts moved, so that ts1* is their minimum again).  Returns how
+ * many destinations were re-sorted. */
+size_t xf_engine_apply_end(struct xf_engine *e);
 
 /*
  * Control thread: free pairs idle for longer than T_T1 whose delta was
@@ -173,6 +217,8 @@ struct xf_dst_view {
 	uint64_t ts2; /* ts2*: max ts2' */
 	uint64_t count; /* c*: sum of c' over the destination's pairs */
 	uint32_t pairs;
+	uint64_t admitted; /* packets admitted towards it here */
+	uint64_t g_ts1, g_count; /* global window (xf_engine_dst_apply); g_ts1 0: none */
 };
 bool xf_engine_dst(struct xf_engine *e, const uint8_t dst[16], struct xf_dst_view *out);
 

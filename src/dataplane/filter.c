@@ -234,6 +234,7 @@ static struct xf_pair *pair_create(struct xf_worker *w, const struct xf_key *k, 
 		goto out_uncount;
 	pr->key = *k;
 	pr->ts1 = pr->ts2 = t;
+	pr->mark = XF_MARK_FRESH;
 	pr->dev = dv;
 	if (dst_link(e, pr))
 		goto out_free;
@@ -277,7 +278,7 @@ static int pair_restart(struct xf_worker *w, struct xf_pair *pr, uint64_t t, uin
 
 		__atomic_fetch_sub(&d->csum, old, __ATOMIC_RELAXED);
 		XF_STORE(pr->ts1, t);
-		XF_STORE(pr->mark, 1);
+		__atomic_or_fetch(&pr->mark, XF_MARK_RESTART, __ATOMIC_RELAXED);
 		cds_list_del(&pr->dnode);
 		dst_link_sorted(d, pr);
 		xf_count(&w->st.window_resets);
@@ -304,6 +305,28 @@ static unsigned maybe_warn(struct xf_worker *w, struct xf_pair *pr, uint64_t t,
 }
 
 /* --- the per-packet path --------------------------------------------------- */
+
+/*
+ * The destination's global window (xf_engine_dst_apply()): the master's count
+ * when this proxy's pairs were last merged, plus what this proxy admitted
+ * since, over the master's window start up to this packet.  A seqcount keeps
+ * the two fields consistent; the control thread writes them once a period.
+ */
+static bool dst_global_over(const struct xf_dst *d, const struct xf_rt *rt, uint64_t t)
+{
+	uint64_t ts1, c;
+	uint32_t seq;
+	int64_t off;
+
+	do {
+		seq = __atomic_load_n(&d->g_seq, __ATOMIC_ACQUIRE);
+		off = XF_LOAD(d->g_off);
+		ts1 = XF_LOAD(d->g_ts1);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while ((seq & 1) || seq != XF_LOAD(d->g_seq));
+	c = (uint64_t)(off + (int64_t)XF_LOAD(d->adm)) + 1;
+	return ts1 && t > ts1 && t - ts1 > rt->tt3 && over_rate(c, t - ts1, rt->tf2);
+}
 
 static unsigned filter_one(struct xf_worker *w, const struct xf_rt *rt, const struct xf_key *k,
 			   uint64_t h, struct xf_pair *pr, uint64_t t)
@@ -349,6 +372,11 @@ again:
 		v = XF_DROP_DST;
 		goto out;
 	}
+	/* Step 5b: the same over every proxy's traffic, as the master last saw it. */
+	if (XF_LOAD(d->g_seq) && dst_global_over(d, rt, ts2)) {
+		v = XF_DROP_DST;
+		goto out;
+	}
 
 	/* Step 6: admit. */
 	old = __atomic_fetch_add(&pr->dc, 1, __ATOMIC_RELAXED);
@@ -359,6 +387,7 @@ again:
 	/* A pair retired since the add above has left the destination's sum. */
 	if (!(__atomic_fetch_add(&pr->c, 1, __ATOMIC_RELAXED) & XF_DEAD))
 		__atomic_fetch_add(&d->csum, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&d->adm, 1, __ATOMIC_RELAXED);
 	v = XF_PASS;
 out:
 	xf_count(&w->st.verdict[xf_verdict_of(v)]);

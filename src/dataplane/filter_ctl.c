@@ -138,14 +138,27 @@ static void pair_view(const struct xf_pair *pr, struct xf_pair_view *v)
 	v->ts2 = XF_LOAD(pr->ts2);
 	v->count = XF_LOAD(pr->c) & ~XF_DEAD;
 	v->dc = XF_LOAD(pr->dc) & ~XF_DEAD;
-	v->mark = XF_LOAD(pr->mark);
+	v->mark = XF_LOAD(pr->mark) & XF_MARK_RESTART;
+	v->fresh = XF_LOAD(pr->mark) & XF_MARK_FRESH;
 }
 
 struct harvest_ctx {
 	void (*fn)(const struct xf_pair_view *, void *);
 	void *arg;
+	unsigned flags;
+	uint32_t gen;
 	size_t n;
 };
+
+static bool wanted(const struct xf_pair *pr, uint64_t dc, unsigned flags)
+{
+	uint32_t mark = XF_LOAD(pr->mark);
+
+	if (dc || mark & XF_MARK_RESTART || flags & XF_COLLECT_ALL)
+		return true;
+	return flags & XF_COLLECT_TOUCHED &&
+	       (mark & XF_MARK_FRESH || XF_LOAD(pr->ts2) != pr->ts2_sync);
+}
 
 static int harvest_one(void *entry, void *arg)
 {
@@ -153,28 +166,186 @@ static int harvest_one(void *entry, void *arg)
 	struct xf_pair *pr = entry;
 	struct xf_pair_view v;
 	uint64_t dc = XF_LOAD(pr->dc);
+	struct xf_dst *d = pr->dst;
+	uint32_t mark;
 
 	/* Only this thread sets XF_DEAD, so dc cannot be retired under us. */
-	if (dc & XF_DEAD || (!dc && !XF_LOAD(pr->mark)))
+	if (dc & XF_DEAD || !wanted(pr, dc, hc->flags))
 		return 0;
+	/* Before the exchange: packets admitted after it are counted as "since". */
+	if (hc->flags && XF_LOAD(d->pad) != hc->gen) {
+		d->adm_harv = __atomic_load_n(&d->adm, __ATOMIC_RELAXED);
+		XF_STORE(d->pad, hc->gen);
+	}
 	pair_view(pr, &v);
 	v.dc = dc ? __atomic_exchange_n(&pr->dc, 0, __ATOMIC_RELAXED) : 0;
-	v.mark = __atomic_exchange_n(&pr->mark, 0, __ATOMIC_RELAXED);
+	mark = __atomic_exchange_n(&pr->mark, 0, __ATOMIC_RELAXED);
+	v.mark = mark & XF_MARK_RESTART;
+	v.fresh = mark & XF_MARK_FRESH;
+	pr->ts2_sync = v.ts2;
 	if (hc->fn)
 		hc->fn(&v, hc->arg);
 	hc->n++;
 	return 0;
 }
 
-size_t xf_engine_harvest(struct xf_engine *e, void (*fn)(const struct xf_pair_view *, void *),
-			 void *arg)
+size_t xf_engine_collect(struct xf_engine *e, unsigned flags,
+			 void (*fn)(const struct xf_pair_view *, void *), void *arg)
 {
-	struct harvest_ctx hc = { fn, arg, 0 };
+	struct harvest_ctx hc = { fn, arg, flags, 0, 0 };
 
+	/* Generation 0 is never used: a new destination's pad is 0. */
+	if (!++e->collect_gen)
+		++e->collect_gen;
+	hc.gen = e->collect_gen;
 	rcu_read_lock();
 	dp_tab_for_each(&e->pairs, harvest_one, &hc);
 	rcu_read_unlock();
 	return hc.n;
+}
+
+size_t xf_engine_harvest(struct xf_engine *e, void (*fn)(const struct xf_pair_view *, void *),
+			 void *arg)
+{
+	return xf_engine_collect(e, 0, fn, arg);
+}
+
+/* --- applying the master's state (Algorithm 1) ---------------------------------- */
+
+bool xf_engine_pair_apply(struct xf_engine *e, const struct xf_pair_view *at, uint64_t c,
+			  uint64_t ts1, uint64_t ts2)
+{
+	struct xf_pair *pr;
+	struct xf_dst *d;
+	bool ok = false;
+
+	rcu_read_lock();
+	pr = dp_tab_find(&e->pairs, xf_hash_pair(e->seed, &at->key), xf_pair_eq, &at->key);
+	if (!pr)
+		goto out;
+	d = pr->dst;
+	/* Window restarts and retirement (dst_unlink) happen under this lock. */
+	xf_dst_lock(d);
+	if (!(XF_LOAD(pr->dc) & XF_DEAD) && !(XF_LOAD(pr->mark) & XF_MARK_RESTART) &&
+	    XF_LOAD(pr->ts1) == at->ts1) {
+		uint64_t delta = c - at->count; /* mod 2^64: may be "negative" */
+
+		if (delta) {
+			__atomic_fetch_add(&pr->c, delta, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&d->csum, delta, __ATOMIC_RELAXED);
+		}
+		if (ts1 != at->ts1) {
+			XF_STORE(pr->ts1, ts1);
+			d->resort = 1;
+		}
+		xf_ts2_advance(pr, XF_LOAD(pr->ts2), ts2 > ts1 ? ts2 : ts1);
+		ok = true;
+	}
+	xf_dst_unlock(d);
+out:
+	rcu_read_unlock();
+	return ok;
+}
+
+bool xf_engine_dst_apply(struct xf_engine *e, const uint8_t dst[16], uint64_t c, uint64_t ts1)
+{
+	struct xf_dst *d;
+	uint32_t seq;
+
+	rcu_read_lock();
+	d = dp_tab_find(&e->dsts, xf_hash_dst(e->seed, dst), xf_dst_eq, dst);
+	if (d) {
+		/* Seqcount write side; this thread is the only writer. */
+		seq = XF_LOAD(d->g_seq);
+		XF_STORE(d->g_seq, seq + 1);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		XF_STORE(d->g_off, (int64_t)c - (int64_t)d->adm_harv);
+		XF_STORE(d->g_ts1, ts1 ? ts1 : 1);
+		__atomic_store_n(&d->g_seq, seq + 2, __ATOMIC_RELEASE);
+	}
+	rcu_read_unlock();
+	return d != NULL;
+}
+
+/* Merge two ts1-sorted, NULL-terminated chains (next only); a's first on ties. */
+static struct cds_list_head *merge_ts1(struct cds_list_head *a, struct cds_list_head *b)
+{
+	struct cds_list_head head, *tail = &head;
+
+	while (a && b) {
+		struct cds_list_head **min =
+			XF_LOAD(cds_list_entry(b, struct xf_pair, dnode)->ts1) <
+					XF_LOAD(cds_list_entry(a, struct xf_pair, dnode)->ts1) ?
+				&b :
+				&a;
+
+		tail->next = *min;
+		tail = *min;
+		*min = (*min)->next;
+	}
+	tail->next = a ? a : b;
+	return head.next;
+}
+
+/* Bottom-up merge sort of a destination's pairs by ts1: O(n log n), stable. */
+static void sort_pairs(struct cds_list_head *head)
+{
+	struct cds_list_head *parts[64] = { 0 }, *list, *cur = NULL, *prev;
+	int k;
+
+	if (cds_list_empty(head))
+		return;
+	head->prev->next = NULL;
+	for (list = head->next; list;) {
+		cur = list;
+		list = list->next;
+		cur->next = NULL;
+		for (k = 0; parts[k]; k++) {
+			cur = merge_ts1(parts[k], cur);
+			parts[k] = NULL;
+		}
+		parts[k] = cur;
+	}
+	cur = NULL;
+	for (k = 0; k < 64; k++)
+		if (parts[k])
+			cur = cur ? merge_ts1(parts[k], cur) : parts[k];
+	prev = head;
+	for (list = cur; list; list = list->next) {
+		list->prev = prev;
+		prev->next = list;
+		prev = list;
+	}
+	prev->next = head;
+	head->prev = prev;
+}
+
+static int resort_one(void *entry, void *arg)
+{
+	struct xf_dst *d = entry;
+
+	if (!d->resort)
+		return 0;
+	xf_dst_lock(d);
+	if (!d->dead) {
+		sort_pairs(&d->pairs);
+		XF_STORE(d->ts1min,
+			 XF_LOAD(cds_list_entry(d->pairs.next, struct xf_pair, dnode)->ts1));
+	}
+	d->resort = 0;
+	xf_dst_unlock(d);
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+size_t xf_engine_apply_end(struct xf_engine *e)
+{
+	size_t n = 0;
+
+	rcu_read_lock();
+	dp_tab_for_each(&e->dsts, resort_one, &n);
+	rcu_read_unlock();
+	return n;
 }
 
 struct reclaim_ctx {
@@ -271,6 +442,9 @@ bool xf_engine_dst(struct xf_engine *e, const uint8_t dst[16], struct xf_dst_vie
 		}
 		out->count = XF_LOAD(d->csum);
 		out->pairs = d->npairs;
+		out->admitted = XF_LOAD(d->adm);
+		out->g_ts1 = XF_LOAD(d->g_seq) ? XF_LOAD(d->g_ts1) : 0;
+		out->g_count = out->g_ts1 ? (uint64_t)(XF_LOAD(d->g_off) + (int64_t)out->admitted) : 0;
 	}
 	xf_dst_unlock(d);
 	return live;

@@ -62,17 +62,34 @@ struct xf_dev {
 	struct rcu_head rcu;
 };
 
+/*
+ * A destination.  The first cache line holds what a packet reads or adds to:
+ * the local aggregate (csum, ts1min), the admitted-packet counter and the
+ * global window learnt from the master (g_*, under the g_seq seqcount).
+ */
 struct xf_dst {
 	uint8_t addr[16];
 	uint64_t csum; /* c*: sum of c' over the pairs.  Atomic. */
 	uint64_t ts1min; /* ts1*: ts1 of the list head.  Written under lock. */
-	uint32_t npairs; /* under lock */
+	uint64_t adm; /* packets admitted towards it here, ever.  Atomic. */
+	int64_t g_off; /* global c = g_off + adm (see xf_engine_dst_apply) */
+	uint64_t g_ts1; /* global window start, local clock; 0: none */
+	uint32_t g_seq; /* seqcount over g_off, g_ts1; control thread writes */
 	uint32_t lock; /* spinlock for the list, ts1min, npairs, dead */
+	/* --- second line: slow path and control thread --- */
 	struct cds_list_head pairs; /* ordered by ts1, oldest first; under lock */
+	uint32_t npairs; /* under lock */
 	uint32_t dead; /* under lock: retired, do not link pairs */
-	uint32_t pad;
+	uint32_t resort; /* control thread: a pair's ts1 moved, re-sort the list */
+	uint32_t pad; /* control thread: collect_gen of adm_harv */
+	uint64_t adm_harv; /* control thread: adm when its pairs were last collected */
 	struct rcu_head rcu;
 };
+_Static_assert(offsetof(struct xf_dst, pairs) == 64, "hot fields in the first cache line");
+
+/* pair->mark bits: the window restarted (Alg. 2 line 5); the pair is new. */
+#define XF_MARK_RESTART 1u
+#define XF_MARK_FRESH 2u
 
 /*
  * One (device, destination) pair.  The first cache line holds everything a
@@ -82,7 +99,7 @@ struct xf_dst {
  */
 struct xf_pair {
 	struct xf_key key;
-	uint32_t mark; /* window restarted since the last harvest */
+	uint32_t mark; /* XF_MARK_*, since the last harvest */
 	uint64_t ts1; /* ts1': window start (ns) */
 	uint64_t ts2; /* ts2': last packet (ns) */
 	uint64_t c; /* c': admitted packets in this window */
@@ -90,7 +107,7 @@ struct xf_pair {
 	struct xf_dst *dst;
 	/* --- second line: slow path and control thread --- */
 	struct xf_dev *dev;
-	uint64_t c_sync, ts1_sync, ts2_sync; /* last merged with the master (Alg. 1) */
+	uint64_t ts2_sync; /* ts2' when last collected (XF_COLLECT_TOUCHED) */
 	union {
 		struct cds_list_head dnode; /* in dst->pairs while live */
 		struct rcu_head rcu; /* once unlinked, for call_rcu */
@@ -105,6 +122,7 @@ struct xf_engine {
 	struct dp_mem *mem;
 	struct dp_tab pairs, dsts, devs;
 	uint64_t npairs, ndsts, ndevs; /* live records.  Atomic. */
+	uint32_t collect_gen; /* control thread: xf_engine_collect() calls */
 };
 
 struct xf_worker {

@@ -86,6 +86,19 @@ static const struct opt opts[] = {
 	  "control period: stats, reclaim, neighbours (200)" },
 	{ "pin-root", 0, OT_STR, CFG(pin_root), 0, 0, "DIR",
 	  "bpffs directory for pinned maps (/sys/fs/bpf/xpro)" },
+	{ "redis", 'R', OT_STR, CFG(sync.master), 0, 0, "ADDR",
+	  "Redis master for Algorithm 1: host:port or unix:/path (off)" },
+	{ "redis-replica", 0, OT_STR, CFG(sync.replica), 0, 0, "ADDR",
+	  "local replica of the master to read from (none)" },
+	{ "redis-password", 0, OT_STR, CFG(sync.password), 0, 0, "PASS",
+	  "AUTH password of the master (none)" },
+	{ "proxy-id", 0, OT_STR, CFG(sync.proxy_id), 0, 0, "ID",
+	  "this proxy's name on the master, [A-Za-z0-9._-] (hostname-iface)" },
+	{ "sync-ms", 't', OT_U32, CFG(sync.period_ms), 10, 60000, "MS",
+	  "sync period t (100)" },
+	{ "sync-batch", 0, OT_U32, CFG(sync.batch), 1, 4096, "N", "pairs per merge call (256)" },
+	{ "redis-timeout-ms", 0, OT_U32, CFG(sync.cmd_ms), 10, 60000, "MS",
+	  "longest wait for the master, connect or reply (1000)" },
 	{ "verbose", 'v', OT_VERB, CFG(verbose), 0, 0, NULL, "more log output (repeatable)" },
 	{ "help", 'h', OT_FLAG, 0, 0, 0, 0, NULL, "this text" },
 };
@@ -105,6 +118,9 @@ static void defaults(struct px_config *c)
 	c->tick_ms = 200;
 	c->stage = DP_STAGE_FULL;
 	snprintf(c->pin_root, sizeof(c->pin_root), "%s", XPRO_PIN_ROOT);
+	c->sync.period_ms = 100;
+	c->sync.batch = 256;
+	c->sync.cmd_ms = 1000;
 }
 
 static void usage(FILE *f)

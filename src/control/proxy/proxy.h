@@ -24,7 +24,29 @@ enum px_xdp_mode {
 	PX_XDP_GENERIC,
 };
 
-/* Everything the command line sets; validated before anything is applied. */
+/* Algorithm 1 through a Redis master (src/sync/); off when master is empty. */
+struct px_sync_config {
+	char master[128]; /* "host:port", "[v6]:port" or "unix:/path" */
+	char replica[128]; /* optional local replica to read from */
+	char password[128]; /* AUTH password, or empty */
+	char proxy_id[33]; /* unique per proxy; default: hostname-ifname */
+	uint32_t period_ms; /* t: one round every period */
+	uint32_t batch; /* pairs per EVALSHA */
+	uint32_t connect_ms, cmd_ms; /* bounded waits on the master */
+};
+
+/* px_log() levels; --log-level names them. */
+enum px_log_level {
+	PX_LOG_ERROR = -1,
+	PX_LOG_WARN = 0,
+	PX_LOG_INFO = 1,
+	PX_LOG_DEBUG = 2,
+};
+
+/*
+ * Everything the command line and the configuration file set (one table of
+ * keys: opts.c, docs/config.md); validated before anything is applied.
+ */
 struct px_config {
 	char ifname[IF_NAMESIZE];
 	int queues[PX_MAX_QUEUES];
@@ -43,10 +65,19 @@ struct px_config {
 	uint32_t tick_ms; /* control thread period */
 	enum dp_stage stage; /* DP_STAGE_FULL; others for benchmarks */
 	char pin_root[128];
-	int verbose;
+	int log_level; /* PX_LOG_*: --log-level */
+	int verbose; /* -v count, added to log_level */
+	struct px_sync_config sync;
+	char config_file[256]; /* --config, or empty */
+	/* The command line, kept so that a SIGHUP applies it again over the file. */
+	int argc;
+	char **argv;
 };
 
-/* Parse argv into cfg.  Returns 0, 1 if --help was printed, or -EINVAL (message printed). */
+/*
+ * Parse argv (and the file named by --config) into cfg.  Returns 0, 1 if
+ * --help was printed, or -EINVAL (message printed).  More in config.h.
+ */
 int px_parse_args(int argc, char **argv, struct px_config *cfg);
 
 /* The XDP program on the interface, and its maps. */

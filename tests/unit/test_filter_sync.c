@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The engine's side of Algorithm 1 (docs/sync.md, "Applying the result"):
+ * collecting pairs for a round, adopting the master's pair windows, the
+ * global destination window the workers judge by, and re-sorting.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <urcu.h>
+
+#include "xpro/filter.h"
+
+#define MS(x) ((uint64_t)(x) * XF_NSEC_PER_MSEC)
+#define SEC(x) ((uint64_t)(x) * XF_NSEC_PER_SEC)
+#define T0 SEC(1000)
+
+struct fx {
+	struct xf_engine *e;
+	struct xf_worker *w;
+	struct xf_pair_view got[16];
+	size_t n;
+};
+
+static int setup(void **state)
+{
+	struct xf_limits lim = { .max_records = 1024, .max_dsts_per_dev = 64 };
+	struct xf_params p;
+	struct fx *f = calloc(1, sizeof(*f));
+
+	xf_params_default(&p);
+	p.tt1_ms = 10000;
+	p.tt2_ms = 100;
+	p.tt3_ms = 100;
+	p.tf1_pps = 1000;
+	p.tf2_pps = 100;
+	f->e = xf_engine_new(&p, &lim, 42);
+	f->w = xf_worker_new(f->e);
+	*state = f;
+	return f->e && f->w ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	xf_worker_free(f->w);
+	xf_engine_free(f->e);
+	free(f);
+	return 0;
+}
+
+static struct xf_key key(uint32_t dev, const char *dst)
+{
+	struct xf_key k;
+
+	xf_key_ipv4(&k, dev, inet_addr(dst));
+	return k;
+}
+
+static unsigned filt(struct fx *f, const struct xf_key *k, uint64_t t)
+{
+	unsigned v;
+
+	rcu_read_lock();
+	v = xf_filter(f->w, k, t);
+	rcu_read_unlock();
+	return xf_verdict_of(v);
+}
+
+static void grab(const struct xf_pair_view *v, void *arg)
+{
+	struct fx *f = arg;
+
+	if (f->n < 16)
+		f->got[f->n] = *v;
+	f->n++;
+}
+
+static size_t collect(struct fx *f, unsigned flags)
+{
+	f->n = 0;
+	return xf_engine_collect(f->e, flags, grab, f);
+}
+
+static struct xf_pair_view pair(struct fx *f, const struct xf_key *k)
+{
+	struct xf_pair_view v;
+
+	rcu_read_lock();
+	assert_true(xf_engine_pair(f->e, k, &v));
+	rcu_read_unlock();
+	return v;
+}
+
+static struct xf_dst_view dst(struct fx *f, const struct xf_key *k)
+{
+	struct xf_dst_view v;
+
+	rcu_read_lock();
+	assert_true(xf_engine_dst(f->e, k->dst, &v));
+	rcu_read_unlock();
+	return v;
+}
+
+/* A new pair travels once as fresh; a dropped-only pair travels when its ts2 moves. */
+static void test_collect_touched(void **state)
+{
+	struct fx *f = *state;
+	struct xf_key a = key(1, "198.19.0.1"), b = key(2, "198.19.0.1");
+
+	assert_int_equal(filt(f, &a, T0), XF_PASS);
+	assert_int_equal(filt(f, &b, T0), XF_PASS);
+	assert_int_equal(collect(f, XF_COLLECT_TOUCHED), 2);
+	assert_true(f->got[0].fresh && f->got[1].fresh);
+	assert_int_equal(f->got[0].dc + f->got[1].dc, 2);
+	assert_false(f->got[0].mark);
+	assert_int_equal(collect(f, XF_COLLECT_TOUCHED), 0);
+
+	/* Seen only in XDP: no delta, but the master must see it alive. */
+	assert_true(xf_engine_touch(f->e, &a, T0 + MS(500)));
+	assert_int_equal(xf_engine_harvest(f->e, NULL, NULL), 0);
+	assert_true(xf_engine_touch(f->e, &a, T0 + MS(600)));
+	assert_int_equal(collect(f, XF_COLLECT_TOUCHED), 1);
+	assert_memory_equal(&f->got[0].key, &a, sizeof(a));
+	assert_int_equal(f->got[0].dc, 0);
+	assert_false(f->got[0].fresh);
+	assert_int_equal(f->got[0].ts2, T0 + MS(600));
+	assert_int_equal(collect(f, XF_COLLECT_TOUCHED), 0);
+
+	/* Re-seeding: everything, nothing cleared twice. */
+	assert_int_equal(collect(f, XF_COLLECT_ALL), 2);
+	assert_int_equal(f->got[0].dc + f->got[1].dc, 0);
+}
+
+/* The master's count replaces the harvested one; packets since stay counted. */
+static void test_pair_apply_counts(void **state)
+{
+	struct fx *f = *state;
+	struct xf_key a = key(1, "198.19.0.2");
+	struct xf_pair_view at, now;
+
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(filt(f, &a, T0 + MS(i)), XF_PASS);
+	assert_int_equal(collect(f, XF_COLLECT_TOUCHED), 1);
+	at = f->got[0];
+	assert_int_equal(at.count, 5);
+	for (int i = 5; i < 8; i++)
+		assert_int_equal(filt(f, &a, T0 + MS(i)), XF_PASS);
+
+	/* Another proxy sent 95 packets since T0 - 2 s, last at T0 + 20 ms. */
+	assert_true(xf_engine_pair_apply(f->e, &at, 100, T0 - SEC(2), T0 + MS(20)));
+	assert_int_equal(xf_engine_apply_end(f->e), 1);
+	now = pair(f, &a);
+	assert_int_equal(now.count, 103);
+	assert_int_equal(now.ts1, T0 - SEC(2));
+	assert_int_equal(now.ts2, T0 + MS(20));
+	assert_int_equal(dst(f, &a).count, 103);
+	assert_int_equal(dst(f, &a).ts1, T0 - SEC(2));
+	/* The local delta is untouched: 3 packets still to merge. */
+	assert_int_equal(collect(f, XF_COLLECT_TOUCHED), 1);
+	assert_int_equal(f->got[0].dc, 3);
+
+	/* A decayed (smaller) master count lowers c', never below what came since. */
+	at = f->got[0];
+	assert_true(xf_engine_pair_apply(f->e, &at, 10, T0, T0 + MS(7)));
+	assert_int_equal(pair(f, &a).count, 10);
+	assert_int_equal(pair(f, &a).ts2, T0 + MS(20));
+	assert_int_equal(dst(f, &a).count, 10);
+}
+
+/* A window that restarted locally since the collection wins over the master. */
+static void test_pair_apply_restart_wins(void **state)
+{
+	struct fx *f = *state;
+	struct xf_key a = key(1, "198.19.0.3");
+	struct xf_pair_view at;
+
+	assert_int_equal(filt(f, &a, T0), XF_PASS);
+	assert_int_equal(collect(f, XF_COLLECT_TOUCHED), 1);
+	at = f->got[0];
+	assert_int_equal(filt(f, &a, T0 + SEC(11)), XF_PASS); /* idle > T_T1: restart */
+	assert_false(xf_engine_pair_apply(f->e, &at, 500, T0 - SEC(1), T0));
+	assert_int_equal(pair(f, &a).count, 1);
+	assert_int_equal(pair(f, &a).ts1, T0 + SEC(11));
+
+	/* Gone: false as well. */
+	struct xf_key gone = key(9, "198.19.9.9");
+
+	at.key = gone;
+	assert_false(xf_engine_pair_apply(f->e, &at, 1, T0, T0));
+	assert_false(xf_engine_dst_apply(f->e, gone.dst, 1, T0));
+}
+
+/* ts1* stays the minimum when the master moves a pair's start. */
+static void test_apply_resorts(void **state)
+{
+	struct fx *f = *state;
+	struct xf_key a = key(1, "198.19.0.4"), b = key(2, "198.19.0.4"), c = key(3, "198.19.0.4");
+
+	assert_int_equal(filt(f, &a, T0), XF_PASS);
+	assert_int_equal(filt(f, &b, T0 + MS(10)), XF_PASS);
+	assert_int_equal(filt(f, &c, T0 + MS(20)), XF_PASS);
+	assert_int_equal(dst(f, &a).ts1, T0);
+	assert_int_equal(collect(f, XF_COLLECT_TOUCHED), 3);
+	for (size_t i = 0; i < 3; i++) {
+		const struct xf_pair_view *at = &f->got[i];
+
+		/* a decays forward past b and c; c is extended back */
+		if (at->key.dev == 1)
+			assert_true(xf_engine_pair_apply(f->e, at, 1, T0 + MS(30), T0 + MS(30)));
+		if (at->key.dev == 3)
+			assert_true(xf_engine_pair_apply(f->e, at, 1, T0 + MS(5), T0 + MS(20)));
+	}
+	assert_int_equal(xf_engine_apply_end(f->e), 1);
+	assert_int_equal(dst(f, &a).ts1, T0 + MS(5));
+	assert_int_equal(xf_engine_apply_end(f->e), 0);
+}
+
+/*
+ * The paper's point: each proxy's own view of a destination is under T_F2,
+ * the sum over proxies is not; the master's window makes workers drop.
+ */
+static void test_dst_global_window(void **state)
+{
+	struct fx *f = *state;
+	struct xf_key a = key(1, "198.19.0.5"), other = key(2, "198.19.0.6");
+	struct xf_dst_view v;
+	uint64_t t = T0;
+
+	/* 50 packets/s locally, T_F2 = 100: admitted. */
+	for (int i = 0; i < 50; i++, t += MS(20))
+		assert_int_equal(filt(f, &a, t), XF_PASS);
+	assert_int_equal(collect(f, XF_COLLECT_TOUCHED), 1);
+	/* The master saw 150 packets since T0 from three proxies. */
+	assert_true(xf_engine_dst_apply(f->e, a.dst, 150, T0));
+	v = dst(f, &a);
+	assert_int_equal(v.g_ts1, T0);
+	assert_int_equal(v.g_count, 150);
+	/* (150 + 1) / 1 s > 100/s: dropped, and the local view alone would pass. */
+	assert_int_equal(filt(f, &a, t), XF_DROP_DST);
+	assert_int_equal(dst(f, &a).admitted, 50);
+	/* Admitted packets here count on top of the master's figure. */
+	assert_true(xf_engine_dst_apply(f->e, a.dst, 40, T0));
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(filt(f, &a, t + MS(i)), XF_PASS);
+	assert_int_equal(dst(f, &a).g_count, 50);
+	/* Within T_T3 of the global start nothing is judged. */
+	assert_true(xf_engine_dst_apply(f->e, a.dst, 1000000, t));
+	assert_int_equal(filt(f, &a, t + MS(50)), XF_PASS);
+	assert_int_equal(filt(f, &a, t + MS(150)), XF_DROP_DST);
+	/* Another destination is not affected. */
+	assert_int_equal(filt(f, &other, t + MS(150)), XF_PASS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_collect_touched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pair_apply_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pair_apply_restart_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_resorts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dst_global_window, setup, teardown),
+	};
+	int rc;
+
+	rcu_register_thread();
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	rcu_unregister_thread();
+	return rc;
+}
