@@ -65,7 +65,7 @@ TOOLS          := $(B)/xpro-replay $(if $(PROXY_OBJS),$(B)/xpro-proxy) \
 
 .PHONY: all deps test unit unit-asan conc-tsan bpf-test sync-test fuzz integration format \
 	format-check \
-	bench demo help clean
+	bench demo help clean config-doc
 .DEFAULT_GOAL := all
 # Keep objects that pattern rules build on the way (make would delete them).
 .SECONDARY:
@@ -132,8 +132,8 @@ $(B)/xpro-replay: $(REPLAY_OBJS) $(B)/libxpro-dp.a
 # Explicit lists: a pattern rule without a recipe would cancel, not add.
 $(PROXY_OBJS): $(BPF_SKELS)
 $(PROXY_OBJS): ALL_CFLAGS += -I$(B)/bpf
-$(B)/xpro-proxy: $(PROXY_OBJS) $(B)/libxpro-ctl.a $(B)/libxpro-dp.a
-	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LIBS_XDP) $(LIBS) -ljemalloc
+$(B)/xpro-proxy: $(PROXY_OBJS) $(B)/libxpro-sync.a $(B)/libxpro-ctl.a $(B)/libxpro-dp.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ -lhiredis $(LIBS_XDP) $(LIBS) -ljemalloc
 $(GEN_OBJS): $(BPF_SKELS)
 $(GEN_OBJS): ALL_CFLAGS += -I$(B)/bpf
 $(B)/xpro-gen: $(GEN_OBJS) $(B)/libxpro-ctl.a $(B)/libxpro-dp.a
@@ -181,6 +181,20 @@ $(B)/fuzz/%: tests/fuzz/%.c $(DP_SRCS) $(CTL_SRCS) src/dataplane/alloc_libc.c $(
 fuzz: $(FUZZ_BINS)
 	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $^
 
+# xpro-proxy's keys (opts.c, opts_doc.c, config.c): linked alone by test_opts and
+# fuzz_config, without the rest of the proxy.  docs/config.md is printed from
+# the same table (make config-doc); test_opts fails when the two differ.
+PXCFG_SRCS := src/control/proxy/opts.c src/control/proxy/opts_doc.c src/control/proxy/config.c
+$(B)/tests/test_opts: $(PXCFG_SRCS:%.c=$(B)/%.o)
+$(B)/asan/tests/test_opts: $(PXCFG_SRCS:%.c=$(B)/asan/%.o)
+$(B)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(PXCFG_SRCS) $(DP_SRCS) src/dataplane/alloc_libc.c \
+		$(HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined $< $(PXCFG_SRCS) \
+		$(DP_SRCS) src/dataplane/alloc_libc.c -o $@ $(LIBS)
+config-doc: $(B)/xpro-proxy
+	$(B)/xpro-proxy --help-config-md >docs/config.md
+
 integration: all
 	@scripts/run-tests.sh "integration" $(INTEG)
 
@@ -197,6 +211,11 @@ test: deps
 $(B)/bench/%: $(B)/tests/bench/%.o $(B)/libxpro-dp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LIBS) -ljemalloc -lm
+
+# The sync benchmark starts and stops its own redis-server.
+$(B)/bench/bench_sync: $(B)/tests/bench/bench_sync.o $(B)/libxpro-sync.a $(B)/libxpro-dp.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ -lhiredis $(LIBS) -ljemalloc -lm
 
 # In-memory benchmarks first, then the proxy on the veth testbed (root).
 bench: all

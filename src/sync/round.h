@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One proxy's sync round: Algorithm 1 every period t, between the filter
+ * engine and the Redis master.  Collect the pairs touched since the last
+ * round, merge them on the master (merge.h), adopt the master's pair and
+ * destination windows in the engine, publish W and read the others'.
+ *
+ * The fast path never waits for any of this: a round runs on the control
+ * thread, every Redis call is bounded (redis.h), and while the master is
+ * away the workers keep enforcing with local counts and the last global
+ * view.  Deltas stay in the round's request until the master acknowledges
+ * them, and the request is retried unchanged, so an outage neither loses
+ * nor repeats a packet.  docs/sync.md, "The round".
+ *
+ * Threads: the proxy's control thread (the engine's one control thread).
+ */
+#ifndef XPRO_SYNC_ROUND_H
+#define XPRO_SYNC_ROUND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xpro/filter.h"
+#include "sync/load.h"
+#include "sync/redis.h"
+
+struct sync_round_cfg {
+	struct sync_conn_opts master; /* writes (and reads without a replica) */
+	const char *replica; /* optional local replica: loads are read there */
+	uint32_t period_ms; /* t */
+	uint32_t batch; /* pairs per EVALSHA; 0: SYNC_BATCH_DEFAULT */
+	uint32_t backoff_max_ms; /* 0: 5000 */
+};
+
+enum sync_state {
+	SYNC_STATE_UP = 0, /* the last round merged */
+	SYNC_STATE_DOWN, /* the master cannot be reached; retrying with backoff */
+	SYNC_STATE_STALE, /* the master is a new instance: re-seeding it */
+	SYNC_STATE_CONFLICT, /* another process uses our proxy id (operator error) */
+};
+const char *sync_state_name(enum sync_state s);
+
+struct sync_round_stats {
+	enum sync_state state;
+	uint64_t rounds; /* attempted (not skipped by backoff) */
+	uint64_t rounds_ok, rounds_failed;
+	uint64_t outages; /* UP -> DOWN transitions */
+	uint64_t reseeds; /* full-state pushes to a new master instance */
+	uint64_t pairs_sent; /* pairs in acknowledged requests */
+	uint64_t pairs_applied; /* adopted by the engine (others had restarted or gone) */
+	uint64_t packets_merged; /* sum of acknowledged deltas: this proxy's total on the master */
+	uint64_t pending_pairs, pending_packets; /* in the request awaiting acknowledgement */
+	uint64_t lost_packets; /* deltas dropped because memory ran out (never expected) */
+	uint64_t last_round_ns, max_round_ns; /* wall time of a round's Redis work */
+	uint64_t last_ok_ns; /* local time of the last acknowledged merge (0: never) */
+	int64_t clock_offset_ns; /* master clock - local clock */
+	int others; /* other proxies with a fresh W */
+	char error[160]; /* the last error, "" once recovered */
+};
+
+/*
+ * Open the round: connect to the master and check the configuration.
+ * Returns NULL with *fatal set and one line in err when the master refuses
+ * us for a reason retrying cannot fix (wrong password, a replica given as
+ * master, a bad address or proxy id).  A master that is merely unreachable
+ * is not fatal: the round is returned DOWN and reconnects with backoff.
+ */
+struct sync_round *sync_round_new(struct xf_engine *e, const struct sync_round_cfg *cfg,
+				  char *err, size_t errlen);
+void sync_round_free(struct sync_round *r);
+
+/*
+ * One period's work at local time now_ns (CLOCK_MONOTONIC, the engine's
+ * clock), with this proxy's W (proxy_id ignored).  Returns 0 after a merge
+ * the master acknowledged, -EAGAIN while backing off (nothing done), or the
+ * -errno of the failed step (the request is kept for the next round).
+ */
+int sync_round_run(struct sync_round *r, uint64_t now_ns, const struct sync_load *mine);
+
+void sync_round_stats(const struct sync_round *r, struct sync_round_stats *out);
+
+/* The other proxies' W from the last exchange; returns how many (<= max). */
+size_t sync_round_loads(const struct sync_round *r, struct sync_load *out, size_t max);
+
+#endif /* XPRO_SYNC_ROUND_H */

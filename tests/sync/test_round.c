@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The sync round (src/sync/round.c) with three engines standing for three
+ * proxies, one real redis-server, and a simulated clock that drives the
+ * traffic: the paper's distributed attack with sync on and off, a master
+ * that stops answering mid-attack, and a master restarted empty.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <arpa/inet.h>
+#include <urcu.h>
+
+#include "redis_fixture.h"
+#include "sync/round.h"
+#include "xpro/filter.h"
+
+#define NPROXY 3
+#define BOTS_PER_PROXY 10
+#define BOT_GAP_MS 20 /* 50 packets/s per bot: 500/s per proxy, 1500/s in all */
+#define TF2 1000
+#define PERIOD_MS 100
+#define TT3_MS 200
+#define STEP_MS 10
+#define MS(x) ((uint64_t)(x) * XF_NSEC_PER_MSEC)
+#define T0 (1000 * XF_NSEC_PER_SEC)
+
+struct px {
+	struct xf_engine *e;
+	struct xf_worker *w;
+	struct sync_round *r;
+	char id[16];
+	uint64_t victim_pass, victim_drop, bystander_pass, first_drop;
+};
+
+struct world {
+	struct rfx redis;
+	struct px px[NPROXY];
+	bool sync;
+	uint64_t t;
+};
+
+static struct xf_key bot(int proxy, int i, const char *dst)
+{
+	struct xf_key k;
+
+	xf_key_ipv4(&k, (uint32_t)(100 + proxy * BOTS_PER_PROXY + i), inet_addr(dst));
+	return k;
+}
+
+static int world_up(struct world *W, bool sync, uint32_t cmd_ms)
+{
+	struct xf_limits lim = { .max_records = 4096, .max_dsts_per_dev = 16 };
+	struct xf_params p;
+	char err[160];
+
+	memset(W, 0, sizeof(*W));
+	W->sync = sync;
+	W->t = T0;
+	if (rfx_start(&W->redis, NULL))
+		return -1;
+	xf_params_default(&p);
+	p.tf1_pps = 10000; /* no bot is over the pair limit */
+	p.tf2_pps = TF2;
+	p.tt2_ms = TT3_MS;
+	p.tt3_ms = TT3_MS;
+	for (int i = 0; i < NPROXY; i++) {
+		struct px *x = &W->px[i];
+		struct sync_round_cfg cfg = { .period_ms = PERIOD_MS };
+
+		snprintf(x->id, sizeof(x->id), "p%d", i + 1);
+		x->e = xf_engine_new(&p, &lim, 7 + (uint64_t)i);
+		x->w = xf_worker_new(x->e);
+		if (!x->e || !x->w)
+			return -1;
+		if (!sync)
+			continue;
+		cfg.master = (struct sync_conn_opts){ .addr = W->redis.addr,
+						      .proxy_id = x->id,
+						      .cmd_ms = cmd_ms,
+						      .connect_ms = cmd_ms };
+		/* Backing off longer than a period would only slow the test down. */
+		cfg.backoff_max_ms = PERIOD_MS;
+		x->r = sync_round_new(x->e, &cfg, err, sizeof(err));
+		if (!x->r) {
+			fprintf(stderr, "%s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void world_down(struct world *W)
+{
+	for (int i = 0; i < NPROXY; i++) {
+		sync_round_free(W->px[i].r);
+		xf_worker_free(W->px[i].w);
+		xf_engine_free(W->px[i].e);
+	}
+	rfx_stop(&W->redis);
+}
+
+static unsigned send_one(struct px *x, const struct xf_key *k, uint64_t t)
+{
+	unsigned v;
+
+	rcu_read_lock();
+	v = xf_verdict_of(xf_filter(x->w, k, t));
+	rcu_read_unlock();
+	return v;
+}
+
+/* One step of STEP_MS: every bot whose turn it is sends one packet, then rounds. */
+static void step(struct world *W, bool attack)
+{
+	uint64_t ms = (W->t - T0) / XF_NSEC_PER_MSEC;
+
+	for (int p = 0; p < NPROXY; p++) {
+		struct px *x = &W->px[p];
+
+		for (int i = 0; attack && i < BOTS_PER_PROXY; i++) {
+			struct xf_key k = bot(p, i, "198.19.1.1");
+
+			/* Bots are spread over the 20 ms so the traffic is smooth. */
+			if ((ms / STEP_MS + (uint64_t)i) % (BOT_GAP_MS / STEP_MS))
+				continue;
+			if (send_one(x, &k, W->t) == XF_PASS) {
+				x->victim_pass++;
+			} else {
+				x->victim_drop++;
+				if (!x->first_drop)
+					x->first_drop = W->t;
+			}
+		}
+		/* One legitimate device per proxy talks to a bystander, 10 packets/s. */
+		if (ms % 100 == 0) {
+			struct xf_key k = bot(p, BOTS_PER_PROXY, "198.19.2.2");
+
+			x->bystander_pass += send_one(x, &k, W->t) == XF_PASS;
+		}
+		if (W->sync && ms % PERIOD_MS == (uint64_t)p * 30) {
+			sigset_t old;
+
+			rfx_sigpipe(true, &old);
+			sync_round_run(x->r, W->t, &(struct sync_load){ .pps = 500 });
+			rfx_sigpipe(false, &old);
+		}
+	}
+	W->t += MS(STEP_MS);
+}
+
+/* A round on every proxy with no traffic in between: nothing left uncollected. */
+static void final_rounds(struct world *W)
+{
+	sigset_t old;
+
+	rfx_sigpipe(true, &old);
+	for (int p = 0; p < NPROXY; p++)
+		sync_round_run(W->px[p].r, W->t, NULL);
+	rfx_sigpipe(false, &old);
+}
+
+static uint64_t victim_pass(const struct world *W)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < NPROXY; i++)
+		n += W->px[i].victim_pass;
+	return n;
+}
+
+static uint64_t admitted(const struct px *x)
+{
+	struct xf_worker_stats st;
+
+	xf_worker_stats(x->w, &st);
+	return st.verdict[XF_PASS];
+}
+
+/*
+ * Issue 4, test 3 in simulated time: each proxy sees 500/s towards the
+ * victim, under T_F2 = 1000/s; the sum is 1500/s.  With sync every proxy
+ * drops within two periods of the destination window being judged, and
+ * the victim receives T_F2; without sync nobody drops.
+ */
+static void run_attack(bool sync, uint64_t *per_s, uint64_t *first_all)
+{
+	struct world W;
+	uint64_t at3;
+
+	assert_int_equal(world_up(&W, sync, 1000), 0);
+	for (int i = 0; i < 300; i++) /* 3 s */
+		step(&W, true);
+	at3 = victim_pass(&W);
+	for (int i = 0; i < 300; i++) /* 3 s more */
+		step(&W, true);
+	*per_s = (victim_pass(&W) - at3) / 3;
+	*first_all = 0;
+	for (int i = 0; i < NPROXY; i++) {
+		struct px *x = &W.px[i];
+
+		if (!x->first_drop) {
+			*first_all = UINT64_MAX;
+		} else if (*first_all != UINT64_MAX && x->first_drop - T0 > *first_all) {
+			*first_all = x->first_drop - T0;
+		}
+		/* The bystander never suffers. */
+		assert_int_equal(x->bystander_pass, 60);
+	}
+	if (sync) {
+		struct sync_round_stats st;
+
+		final_rounds(&W);
+		for (int i = 0; i < NPROXY; i++) {
+			sync_round_stats(W.px[i].r, &st);
+			assert_int_equal(st.state, SYNC_STATE_UP);
+			assert_int_equal(st.rounds_failed, 0);
+			assert_int_equal(st.others, NPROXY - 1);
+			/* Every admitted packet reached the master, exactly. */
+			assert_int_equal(st.pending_packets, 0);
+			assert_int_equal(st.packets_merged, admitted(&W.px[i]));
+		}
+	}
+	world_down(&W);
+}
+
+static void test_distributed_attack(void **state)
+{
+	uint64_t on_rate, on_first, off_rate, off_first;
+
+	(void)state;
+	run_attack(true, &on_rate, &on_first);
+	run_attack(false, &off_rate, &off_first);
+	printf("sync on:  victim receives %" PRIu64 " pkt/s (T_F2 %d), every proxy dropping "
+	       "after %" PRIu64 " ms\n",
+	       on_rate, TF2, (uint64_t)(on_first / XF_NSEC_PER_MSEC));
+	printf("sync off: victim receives %" PRIu64 " pkt/s, %s\n", off_rate,
+	       off_first == UINT64_MAX ? "some proxy never drops" : "every proxy drops");
+	/* Judged from T_T3 on; the first merge after it tells every proxy. */
+	assert_true(on_first <= MS(TT3_MS + 2 * PERIOD_MS + STEP_MS));
+	assert_true(on_rate >= TF2 * 8 / 10 && on_rate <= TF2 * 12 / 10);
+	assert_int_equal(off_first, UINT64_MAX);
+	assert_int_equal(off_rate, 1500);
+}
+
+/*
+ * The master stops answering for a second mid-attack (SIGSTOP): rounds
+ * time out with merges in doubt, workers go on; after SIGCONT the retried
+ * requests land exactly once: the master's totals equal what was admitted.
+ */
+static void test_master_stalls(void **state)
+{
+	struct world W;
+	struct sync_round_stats st;
+	uint64_t drops_during = 0;
+
+	(void)state;
+	assert_int_equal(world_up(&W, true, 150), 0);
+	for (int i = 0; i < 100; i++)
+		step(&W, true);
+	kill(W.redis.pid, SIGSTOP);
+	for (int i = 0; i < 100; i++)
+		step(&W, true);
+	for (int i = 0; i < NPROXY; i++) {
+		sync_round_stats(W.px[i].r, &st);
+		assert_int_equal(st.state, SYNC_STATE_DOWN);
+		assert_true(st.outages >= 1);
+		/* Held back: in the request awaiting acknowledgement, or in the engine. */
+		assert_true(st.packets_merged < admitted(&W.px[i]));
+		drops_during += W.px[i].victim_drop;
+	}
+	/* Enforcement went on with the last global view. */
+	assert_true(drops_during > 0);
+	kill(W.redis.pid, SIGCONT);
+	for (int i = 0; i < 100; i++)
+		step(&W, true);
+	final_rounds(&W);
+	for (int i = 0; i < NPROXY; i++) {
+		struct px *x = &W.px[i];
+		char key[32];
+
+		sync_round_stats(x->r, &st);
+		assert_int_equal(st.state, SYNC_STATE_UP);
+		snprintf(key, sizeof(key), "xpro:s:%s", x->id);
+		assert_int_equal(st.packets_merged, admitted(x));
+		assert_int_equal((uint64_t)rfx_hget(&W.redis, key, "total"), st.packets_merged);
+	}
+	world_down(&W);
+}
+
+/*
+ * The master restarts empty: every proxy notices, re-seeds it with its
+ * whole state, and the global view (drops at the victim) comes back.
+ */
+static void test_master_restarts_empty(void **state)
+{
+	struct world W;
+	struct sync_round_stats st;
+	uint64_t merged[NPROXY], drop_before[NPROXY];
+
+	(void)state;
+	assert_int_equal(world_up(&W, true, 1000), 0);
+	for (int i = 0; i < 200; i++)
+		step(&W, true);
+	final_rounds(&W);
+	for (int i = 0; i < NPROXY; i++) {
+		sync_round_stats(W.px[i].r, &st);
+		merged[i] = st.packets_merged;
+		if (st.state != SYNC_STATE_UP)
+			fail_msg("p%d: %s", i + 1, st.error);
+		assert_int_equal(merged[i], admitted(&W.px[i]));
+	}
+	assert_int_equal(rfx_restart(&W.redis), 0);
+	for (int i = 0; i < NPROXY; i++)
+		drop_before[i] = W.px[i].victim_drop;
+	for (int i = 0; i < 100; i++)
+		step(&W, true);
+	final_rounds(&W);
+	for (int i = 0; i < NPROXY; i++) {
+		struct px *x = &W.px[i];
+		char key[32];
+
+		sync_round_stats(x->r, &st);
+		if (st.state != SYNC_STATE_UP)
+			fail_msg("p%d: %s (%s)", i + 1, sync_state_name(st.state), st.error);
+		assert_int_equal(st.reseeds, 1);
+		assert_int_equal(st.packets_merged, admitted(x));
+		snprintf(key, sizeof(key), "xpro:s:%s", x->id);
+		/* The new master counts from the restart on, exactly. */
+		assert_int_equal((uint64_t)rfx_hget(&W.redis, key, "total"),
+				 st.packets_merged - merged[i]);
+		/* It learnt the destination from the re-seed: drops go on. */
+		assert_true(x->victim_drop > drop_before[i]);
+	}
+	world_down(&W);
+}
+
+/* A wrong password is fatal at start; nobody listening is not. */
+static void test_start_errors(void **state)
+{
+	struct world W;
+	struct sync_round_cfg cfg = { .period_ms = PERIOD_MS };
+	struct sync_round_stats st;
+	struct sync_round *r;
+	char err[160];
+
+	(void)state;
+	assert_int_equal(world_up(&W, false, 1000), 0);
+	rfx_stop(&W.redis);
+	assert_int_equal(rfx_start(&W.redis, "sekrit"), 0);
+	cfg.master = (struct sync_conn_opts){ .addr = W.redis.addr, .proxy_id = "p1" };
+	r = sync_round_new(W.px[0].e, &cfg, err, sizeof(err));
+	assert_null(r);
+	assert_non_null(strstr(err, "NOAUTH"));
+	cfg.master.addr = "unix:/nonexistent/redis.sock";
+	r = sync_round_new(W.px[0].e, &cfg, err, sizeof(err));
+	assert_non_null(r);
+	sync_round_stats(r, &st);
+	assert_int_equal(st.state, SYNC_STATE_DOWN);
+	assert_int_equal(sync_round_run(r, T0, NULL) < 0, 1);
+	/* Backing off: the next call within the backoff does nothing. */
+	assert_int_equal(sync_round_run(r, T0 + 1, NULL), -EAGAIN);
+	sync_round_free(r);
+	world_down(&W);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_distributed_attack),
+		cmocka_unit_test(test_master_stalls),
+		cmocka_unit_test(test_master_restarts_empty),
+		cmocka_unit_test(test_start_errors),
+	};
+	int rc;
+
+	rcu_register_thread();
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	rcu_unregister_thread();
+	return rc;
+}
