@@ -206,17 +206,18 @@ xpi_wait()
 	[ $rc -eq 0 ] || xpi_die "$1 exited $rc: $(tail -3 "$XPI_T/$1.err")"
 }
 
-# xpi_start_proxy [ARGS]: the proxy under XPI_PROXY_NAME (proxy), stats in $XPI_T/NAME.json.
+# xpi_start_proxy [ARGS]: the proxy under XPI_PROXY_NAME (proxy), in the namespace of
+# XPI_PROXY_ROLE (proxy), stats in $XPI_T/NAME.json.
 xpi_start_proxy()
 {
 	local name=${XPI_PROXY_NAME:-proxy} pin=()
 	[ -n "$XPI_PIN_ROOT" ] && pin=(--pin-root "$XPI_PIN_ROOT")
 	XPI_STATS=$XPI_T/$name.json
 	rm -f "$XPI_STATS"
-	tb_exec proxy true # fail early if the testbed is not up
+	tb_exec "${XPI_PROXY_ROLE:-proxy}" true # fail early if the testbed is not up
 	rm -f "$XPI_T/$name.pid"
 	# shellcheck disable=SC2016
-	tb_exec proxy sh -c 'echo $$ >"$0"; exec "$@"' "$XPI_T/$name.pid" \
+	tb_exec "${XPI_PROXY_ROLE:-proxy}" sh -c 'echo $$ >"$0"; exec "$@"' "$XPI_T/$name.pid" \
 		"$PROXY" -i eth0 -P "$XPI_PROV" -s "$XPI_STATS" "${pin[@]}" "$@" \
 		>/dev/null 2>"$XPI_T/$name.err" &
 	XPI_JOB[$name]=$!

@@ -5,7 +5,9 @@
  * records, expires flags, learns neighbours, reloads provisioning on SIGHUP
  * and writes the status file.
  */
+#include <ctype.h>
 #include <dirent.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -187,6 +189,58 @@ static void close_workers(struct px_state *s)
 	s->nopen = 0;
 }
 
+/*
+ * W (docs/sync.md, "Workload W"): packets the workers received per second
+ * since the last measurement, and the busiest worker's share of full bursts
+ * in permille.  A worker whose bursts come back full has a backlog on its
+ * queue: it is saturated, whatever its CPU time says under busy polling.
+ */
+static void measure_load(struct px_state *s, uint64_t now)
+{
+	uint64_t rx = 0, dt = now - s->load_prev.at;
+	uint32_t util = 0;
+
+	for (int i = 0; i < s->nopen; i++) {
+		struct dp_worker_stats ws;
+		uint64_t db, dbusy;
+
+		dp_worker_stats(&s->workers[i], &ws);
+		rx += ws.rx;
+		db = ws.batches - s->load_prev.batches[i];
+		dbusy = ws.busy_batches - s->load_prev.busy[i];
+		if (db && dbusy * 1000 / db > util)
+			util = (uint32_t)(dbusy * 1000 / db);
+		s->load_prev.batches[i] = ws.batches;
+		s->load_prev.busy[i] = ws.busy_batches;
+	}
+	if (s->load_prev.at && dt)
+		s->load.pps = (rx - s->load_prev.rx) * XF_NSEC_PER_SEC / dt;
+	s->load.util_permille = util > 1000 ? 1000 : util;
+	s->load_prev.rx = rx;
+	s->load_prev.at = now;
+}
+
+/* Algorithm 1 once; logs state changes, not every failed round. */
+static void sync_once(struct px_state *s, uint64_t now)
+{
+	struct sync_round_stats st;
+
+	measure_load(s, now);
+	if (sync_round_run(s->sync, now, &s->load) == -EAGAIN)
+		return;
+	sync_round_stats(s->sync, &st);
+	if (st.state == s->sync_logged)
+		return;
+	if (st.state == SYNC_STATE_UP)
+		pr_info("sync: master %s up; %" PRIu64 " pairs merged so far", s->cfg.sync.master,
+			st.pairs_sent);
+	else
+		pr_warn("sync: %s: %s; enforcing with local counts and the last global view, "
+			"retrying with backoff",
+			sync_state_name(st.state), st.error);
+	s->sync_logged = st.state;
+}
+
 /* One control period: all the work that is not per packet. */
 static void tick(struct px_state *s)
 {
@@ -195,8 +249,9 @@ static void tick(struct px_state *s)
 
 	/* Flagged pairs first: a flood dropped in XDP must not look idle to reclaim. */
 	s->flags_expired += px_xdp_sweep_flags(&s->xdp, s->env.engine, now);
-	/* No sync layer yet (issue 4): deltas are harvested so pairs can be reclaimed. */
-	xf_engine_harvest(s->env.engine, NULL, NULL);
+	/* Without a master, deltas are harvested here so that pairs can be reclaimed. */
+	if (!s->sync)
+		xf_engine_harvest(s->env.engine, NULL, NULL);
 	s->reclaimed += xf_engine_reclaim(s->env.engine, now);
 	err = px_neigh_refresh(s->env.nh, s->xdp.ifindex);
 	if (err)
@@ -211,15 +266,91 @@ static void tick(struct px_state *s)
 		pr_debug("writing %s failed", s->cfg.stats_file);
 }
 
+static void sleep_until(uint64_t t)
+{
+	struct timespec ts = { (time_t)(t / XF_NSEC_PER_SEC), (long)(t % XF_NSEC_PER_SEC) };
+
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+/* The tick's housekeeping and, with a master, a sync round every period t. */
 static void control_loop(struct px_state *s)
 {
-	struct timespec ts = { s->cfg.tick_ms / 1000, (long)(s->cfg.tick_ms % 1000) * 1000000 };
+	uint64_t tick_ns = s->cfg.tick_ms * XF_NSEC_PER_MSEC;
+	uint64_t sync_ns = s->cfg.sync.period_ms * XF_NSEC_PER_MSEC;
+	uint64_t next_tick = xf_now_ns(), next_sync = next_tick;
 
 	while (!got_quit) {
-		tick(s);
-		nanosleep(&ts, NULL);
+		uint64_t now = xf_now_ns();
+
+		if (s->sync && now >= next_sync) {
+			sync_once(s, now);
+			next_sync += sync_ns;
+			if (next_sync < now) /* a slow round: do not try to catch up */
+				next_sync = now + sync_ns;
+		}
+		if (now >= next_tick) {
+			tick(s);
+			next_tick += tick_ns;
+			if (next_tick < now)
+				next_tick = now + tick_ns;
+		}
+		sleep_until(s->sync && next_sync < next_tick ? next_sync : next_tick);
 	}
 	pr_info("stopping");
+}
+
+/* Default proxy id: host name and interface, in the characters ids allow. */
+static void default_proxy_id(struct px_config *c)
+{
+	char host[64] = "proxy";
+	size_t n;
+
+	if (c->sync.proxy_id[0])
+		return;
+	gethostname(host, sizeof(host) - 1);
+	snprintf(c->sync.proxy_id, sizeof(c->sync.proxy_id), "%.15s-%.15s", host, c->ifname);
+	for (n = 0; c->sync.proxy_id[n]; n++) {
+		char ch = c->sync.proxy_id[n];
+
+		if (!isalnum((unsigned char)ch) && ch != '.' && ch != '_' && ch != '-')
+			c->sync.proxy_id[n] = '_';
+	}
+}
+
+/* Connect to the master before touching the interface: a bad password is fatal. */
+static int start_sync(struct px_state *s)
+{
+	struct px_sync_config *c = &s->cfg.sync;
+	struct sync_round_cfg rc = {
+		.master = { .addr = c->master,
+			    .password = c->password[0] ? c->password : NULL,
+			    .proxy_id = c->proxy_id,
+			    .connect_ms = c->cmd_ms,
+			    .cmd_ms = c->cmd_ms },
+		.replica = c->replica[0] ? c->replica : NULL,
+		.period_ms = c->period_ms,
+		.batch = c->batch,
+	};
+	struct sync_round_stats st;
+	char err[200];
+
+	if (!c->master[0])
+		return 0;
+	default_proxy_id(&s->cfg);
+	s->sync = sync_round_new(s->env.engine, &rc, err, sizeof(err));
+	if (!s->sync) {
+		pr_warn("sync: %s", err);
+		return -EINVAL;
+	}
+	sync_round_stats(s->sync, &st);
+	if (st.state != SYNC_STATE_UP)
+		pr_warn("sync: %s; starting anyway, retrying with backoff", st.error);
+	else
+		pr_info("sync: master %s as '%s', period %u ms%s%s", c->master, c->proxy_id,
+			c->period_ms, c->replica[0] ? ", reading from replica " : "", c->replica);
+	s->sync_logged = st.state;
+	return 0;
 }
 
 /*
@@ -244,6 +375,9 @@ static int setup(struct px_state *s)
 	s->env.devtab = tun_devtab_new();
 	s->env.nh = dp_nh_new();
 	if (!s->env.engine || !s->env.devtab || !s->env.nh)
+		goto out_free_conf;
+	err = start_sync(s);
+	if (err)
 		goto out_free_conf;
 	err = iface_mac(s->cfg.ifname, s->env.smac);
 	if (err) {
@@ -285,9 +419,14 @@ out_free_conf:
 static void teardown(struct px_state *s)
 {
 	join_workers(s);
+	/* Hand the master what the workers admitted since the last round. */
+	if (s->sync)
+		sync_round_run(s->sync, xf_now_ns(), &s->load);
 	/* Final counters while the sockets and the program are still there. */
 	if (s->cfg.stats_file[0])
 		px_stats_write(s);
+	sync_round_free(s->sync);
+	s->sync = NULL;
 	close_workers(s);
 	if (s->xdp.skel)
 		px_xdp_detach(&s->xdp);

@@ -7,6 +7,7 @@
 #define XPRO_PROXY_STATE_H
 
 #include "control/proxy/proxy.h"
+#include "sync/round.h"
 
 struct px_state {
 	struct px_config cfg;
@@ -17,6 +18,12 @@ struct px_state {
 	int nworkers, nopen, nrunning;
 	uint64_t started_ns;
 	uint64_t reclaimed, flags_expired;
+	struct sync_round *sync; /* NULL: no master configured */
+	struct sync_load load; /* W as last measured */
+	struct {
+		uint64_t at, rx, batches[PX_MAX_QUEUES], busy[PX_MAX_QUEUES];
+	} load_prev;
+	enum sync_state sync_logged; /* last state we logged, to log changes only */
 };
 
 #endif

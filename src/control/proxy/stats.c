@@ -63,6 +63,33 @@ static void write_worker(FILE *f, const struct px_state *s, int i)
 	fputc('}', f);
 }
 
+static void write_sync(FILE *f, const struct px_state *s)
+{
+	struct sync_round_stats st;
+	uint64_t now = xf_now_ns();
+
+	if (!s->sync) {
+		fputs(",\"sync\":null", f);
+		return;
+	}
+	sync_round_stats(s->sync, &st);
+	fprintf(f,
+		",\"sync\":{\"master\":\"%s\",\"proxy_id\":\"%s\",\"state\":\"%s\","
+		"\"rounds\":%" PRIu64 ",\"rounds_ok\":%" PRIu64 ",\"rounds_failed\":%" PRIu64
+		",\"outages\":%" PRIu64 ",\"reseeds\":%" PRIu64 ",\"pairs_sent\":%" PRIu64
+		",\"pairs_applied\":%" PRIu64 ",\"packets_merged\":%" PRIu64
+		",\"pending_pairs\":%" PRIu64 ",\"pending_packets\":%" PRIu64
+		",\"last_round_us\":%" PRIu64 ",\"max_round_us\":%" PRIu64 ",\"lag_ms\":%" PRIu64
+		",\"others\":%d,\"load_pps\":%" PRIu64 ",\"load_util_permille\":%u}",
+		s->cfg.sync.master, s->cfg.sync.proxy_id, sync_state_name(st.state), st.rounds,
+		st.rounds_ok, st.rounds_failed, st.outages, st.reseeds, st.pairs_sent,
+		st.pairs_applied, st.packets_merged, st.pending_pairs, st.pending_packets,
+		st.last_round_ns / 1000, st.max_round_ns / 1000,
+		st.last_ok_ns ? (uint64_t)((now - st.last_ok_ns) / XF_NSEC_PER_MSEC) : UINT64_MAX,
+		st.others,
+		s->load.pps, s->load.util_permille);
+}
+
 static void write_all(FILE *f, const struct px_state *s)
 {
 	uint64_t pk[XPRO_XDP_NSTATS], by[XPRO_XDP_NSTATS];
@@ -86,10 +113,12 @@ static void write_all(FILE *f, const struct px_state *s)
 		",\"engine\":{\"pairs\":%" PRIu64 ",\"dsts\":%" PRIu64 ",\"devs\":%" PRIu64
 		",\"bytes_records\":%" PRIu64 ",\"bytes_tables\":%" PRIu64
 		",\"alloc_bytes\":%" PRIu64 ",\"allocator\":\"%s\",\"reclaimed\":%" PRIu64
-		"},\"devices\":%zu,\"neighbours\":%zu,\"flags_expired\":%" PRIu64 "}\n",
+		"},\"devices\":%zu,\"neighbours\":%zu,\"flags_expired\":%" PRIu64,
 		es.pairs, es.dsts, es.devs, es.bytes_records, es.bytes_tables, es.alloc_bytes,
 		es.allocator, s->reclaimed, tun_devtab_count(s->env.devtab), dp_nh_count(s->env.nh),
 		s->flags_expired);
+	write_sync(f, s);
+	fputs("}\n", f);
 }
 
 int px_stats_write(const struct px_state *s)
