@@ -38,7 +38,7 @@ xps_start_proxies()
 	local n=$1 i
 	shift
 	for ((i = 0; i < n; i++)); do
-		XPI_PROXY_ROLE=proxy$i XPI_PROXY_NAME=proxy$i xpi_start_proxy "$@"
+		XPI_PROXY_ROLE=proxy$i XPI_PROXY_NAME=proxy$i xpi_start_proxy --proxy-id "p$i" "$@"
 	done
 }
 

@@ -68,7 +68,7 @@ run()
 }
 
 run on --redis "$MASTER_ADDR:$MASTER_PORT" --sync-ms $PERIOD
-run off
+run off --proxy-id unused
 
 P_ON="p0_on p1_on p2_on"
 P_OFF="p0_off p1_off p2_off"
