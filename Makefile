@@ -80,6 +80,7 @@ help:
 	@echo "make bench      run the benchmarks; prints BENCH key=value lines"
 	@echo "make demo       run a proxy on a namespace testbed under attack; print who got what"
 	@echo "make format     apply .clang-format;  make format-check: fail on drift"
+	@echo "make config-doc rewrite docs/config.md from xpro-proxy's key table"
 	@echo "make clean      remove build/"
 
 deps:
@@ -185,13 +186,16 @@ fuzz: $(FUZZ_BINS)
 # fuzz_config, without the rest of the proxy.  docs/config.md is printed from
 # the same table (make config-doc); test_opts fails when the two differ.
 PXCFG_SRCS := src/control/proxy/opts.c src/control/proxy/opts_doc.c src/control/proxy/config.c
-$(B)/tests/test_opts: $(PXCFG_SRCS:%.c=$(B)/%.o)
-$(B)/asan/tests/test_opts: $(PXCFG_SRCS:%.c=$(B)/asan/%.o)
+$(B)/tests/test_opts: $(B)/tests/unit/test_opts.o $(PXCFG_SRCS:%.c=$(B)/%.o) $(B)/libxpro-dp.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ -lcmocka $(LIBS) -ljemalloc -lm
+$(B)/asan/tests/test_opts: $(B)/asan/tests/unit/test_opts.o $(PXCFG_SRCS:%.c=$(B)/asan/%.o) \
+		$(B)/asan/libxpro-dp.a
+	$(CC) $(CFLAGS_BASE) $(SAN_ASAN) $^ -o $@ -lcmocka $(LIBS) -lm
 $(B)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(PXCFG_SRCS) $(DP_SRCS) src/dataplane/alloc_libc.c \
 		$(HDRS)
 	@mkdir -p $(@D)
 	$(CLANG) $(CFLAGS_BASE) -O1 -fsanitize=fuzzer,address,undefined $< $(PXCFG_SRCS) \
-		$(DP_SRCS) src/dataplane/alloc_libc.c -o $@ $(LIBS)
+		$(DP_SRCS) src/dataplane/alloc_libc.c -o $@ $(LIBS_XDP) $(LIBS)
 config-doc: $(B)/xpro-proxy
 	$(B)/xpro-proxy --help-config-md >docs/config.md
 
@@ -206,6 +210,27 @@ test: deps
 	@XPRO_TEST_SUMMARY=$(SUMMARY) $(MAKE) --no-print-directory unit unit-asan conc-tsan \
 		bpf-test sync-test fuzz integration format-check
 	@awk '{p += $$2; f += $$3} END {printf "test: %d passed, %d failed\n", p, f}' $(SUMMARY)
+
+# --- modem-fw host tests (issue 5): the library with fakes, linked beside the proxy's ---
+MFW_SRCS   := $(wildcard modem-fw/src/*.c)
+MFW_HDRS   := $(wildcard modem-fw/include/*.h modem-fw/src/*.h)
+MFWT_MAINS := $(wildcard tests/modem/test_*.c)
+MFWT_SRCS  := $(MFW_SRCS) $(filter-out $(MFWT_MAINS),$(wildcard tests/modem/*.c))
+MFWT_BINS      := $(MFWT_MAINS:tests/modem/%.c=$(B)/tests/modem/%)
+MFWT_BINS_ASAN := $(MFWT_MAINS:tests/modem/%.c=$(B)/asan/tests/modem/%)
+MFWT_O      := $(addprefix $(B)/,$(MFWT_SRCS:.c=.o) $(MFWT_MAINS:.c=.o))
+MFWT_O_ASAN := $(addprefix $(B)/asan/,$(MFWT_SRCS:.c=.o) $(MFWT_MAINS:.c=.o))
+$(MFWT_O) $(MFWT_O_ASAN): $(MFW_HDRS)
+$(MFWT_O): ALL_CFLAGS += -Imodem-fw/include
+$(MFWT_O_ASAN): CFLAGS_BASE += -Imodem-fw/include
+$(B)/tests/modem/%: $(B)/tests/modem/%.o $(addprefix $(B)/,$(MFWT_SRCS:.c=.o)) $(B)/libxpro-dp.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ -lcmocka -lsodium $(LIBS) -ljemalloc
+$(B)/asan/tests/modem/%: $(B)/asan/tests/modem/%.o $(addprefix $(B)/asan/,$(MFWT_SRCS:.c=.o)) \
+		$(B)/asan/libxpro-dp.a
+	$(CC) $(CFLAGS_BASE) $(SAN_ASAN) $^ -o $@ -lcmocka -lsodium $(LIBS)
+all: $(MFWT_BINS)
+unit: $(MFWT_BINS)
+unit-asan: $(MFWT_BINS_ASAN)
 
 # --- benchmarks ----------------------------------------------------------------
 $(B)/bench/%: $(B)/tests/bench/%.o $(B)/libxpro-dp.a

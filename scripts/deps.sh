@@ -8,7 +8,7 @@ PKGS=(
 	build-essential make pkg-config git
 	clang llvm lld libclang-rt-14-dev clang-format
 	libbpf-dev libxdp-dev bpftool linux-libc-dev
-	liburcu-dev libhiredis-dev libcmocka-dev libjemalloc-dev
+	liburcu-dev libhiredis-dev libcmocka-dev libjemalloc-dev libsodium-dev
 	redis-server iproute2 nftables python3
 	valgrind gnuplot-nox
 )

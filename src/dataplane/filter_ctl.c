@@ -275,9 +275,9 @@ static struct cds_list_head *merge_ts1(struct cds_list_head *a, struct cds_list_
 	while (a && b) {
 		struct cds_list_head **min =
 			XF_LOAD(cds_list_entry(b, struct xf_pair, dnode)->ts1) <
-					XF_LOAD(cds_list_entry(a, struct xf_pair, dnode)->ts1) ?
-				&b :
-				&a;
+					XF_LOAD(cds_list_entry(a, struct xf_pair, dnode)->ts1)
+				? &b
+				: &a;
 
 		tail->next = *min;
 		tail = *min;
@@ -444,7 +444,8 @@ bool xf_engine_dst(struct xf_engine *e, const uint8_t dst[16], struct xf_dst_vie
 		out->pairs = d->npairs;
 		out->admitted = XF_LOAD(d->adm);
 		out->g_ts1 = XF_LOAD(d->g_seq) ? XF_LOAD(d->g_ts1) : 0;
-		out->g_count = out->g_ts1 ? (uint64_t)(XF_LOAD(d->g_off) + (int64_t)out->admitted) : 0;
+		out->g_count =
+			out->g_ts1 ? (uint64_t)(XF_LOAD(d->g_off) + (int64_t)out->admitted) : 0;
 	}
 	xf_dst_unlock(d);
 	return live;

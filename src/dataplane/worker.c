@@ -60,7 +60,8 @@ void dp_worker_stats(const struct dp_worker *w, struct dp_worker_stats *out)
 static void flag_pair(struct dp_worker *w, const struct xf_key *k, uint64_t now)
 {
 	unsigned slot = (k->dev * 31u + k->dst[15] + k->dst[14] * 7u) % DP_FLAG_CACHE;
-	struct xpro_drop_val val = { .until_ns = now + w->env->hold_ns };
+	struct xpro_drop_val val = { .until_ns = now + __atomic_load_n(&w->env->hold_ns,
+								       __ATOMIC_RELAXED) };
 
 	/* Packets already in the ring arrive after the flag: skip the syscall. */
 	if (w->flag_cache[slot].until > now && !memcmp(&w->flag_cache[slot].key, k, sizeof(*k)))

@@ -29,8 +29,9 @@ struct sync_round {
 	char addr[128], password[128], proxy_id[SYNC_PROXY_ID_MAX + 1];
 	char replica[128];
 	redisContext *rep; /* replica, for reads; NULL when none or down */
-	struct sync_params params;
-	uint32_t period_ms, backoff_max_ms;
+	struct sync_params params, next_params; /* next: after the request in hand */
+	bool retune;
+	uint32_t period_ms, backoff_max_ms, batch_cfg;
 
 	/* The request: built from one collection, kept until acknowledged. */
 	struct sync_pair_in *in;
@@ -68,8 +69,8 @@ static bool fatal_errno(int err)
 	return err == EACCES || err == EROFS || err == EINVAL;
 }
 
-struct sync_round *sync_round_new(struct xf_engine *e, const struct sync_round_cfg *cfg,
-				  char *err, size_t errlen)
+struct sync_round *sync_round_new(struct xf_engine *e, const struct sync_round_cfg *cfg, char *err,
+				  size_t errlen)
 {
 	struct sync_round *r = calloc(1, sizeof(*r));
 	struct xf_params xp;
@@ -93,6 +94,7 @@ struct sync_round *sync_round_new(struct xf_engine *e, const struct sync_round_c
 	r->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : 5000;
 	xf_engine_get_params(e, &xp);
 	sync_params_from_xf(&r->params, &xp, r->period_ms);
+	r->batch_cfg = cfg->batch;
 	if (cfg->batch)
 		r->params.batch = cfg->batch;
 	if (sync_proxy_id_check(r->proxy_id) || sync_params_check(&r->params)) {
@@ -221,8 +223,8 @@ static void apply(struct sync_round *r)
 	for (size_t i = 0; i < r->n; i++) {
 		const struct sync_pair_out *o = &r->out[i];
 
-		r->st.pairs_applied += xf_engine_pair_apply(r->e, &r->at[i], o->c,
-							    to_local(r, o->ts1), to_local(r, o->ts2));
+		r->st.pairs_applied += xf_engine_pair_apply(
+			r->e, &r->at[i], o->c, to_local(r, o->ts1), to_local(r, o->ts2));
 		/* The last answer for a destination is its newest global window. */
 		xf_engine_dst_apply(r->e, r->in[i].key.dst, o->dst_c, to_local(r, o->dst_ts1));
 	}
@@ -425,6 +427,10 @@ int sync_round_run(struct sync_round *r, uint64_t now_ns, const struct sync_load
 	r->n = 0;
 	r->pending = false;
 	r->reseed = false;
+	if (r->retune) {
+		r->params = r->next_params;
+		r->retune = false;
+	}
 	r->st.pending_pairs = r->st.pending_packets = 0;
 	r->st.rounds_ok++;
 	r->st.state = SYNC_STATE_UP;
@@ -443,6 +449,29 @@ void sync_round_stats(const struct sync_round *r, struct sync_round_stats *out)
 	*out = r->st;
 	out->clock_offset_ns = r->offset;
 	out->others = (int)r->nothers;
+}
+
+void sync_round_retune(struct sync_round *r, uint32_t period_ms, uint32_t batch)
+{
+	struct sync_params np;
+	struct xf_params xp;
+
+	if (r->pending)
+		r->retune = true; /* the in-doubt request must be re-sent unchanged */
+	if (period_ms)
+		r->period_ms = period_ms;
+	if (batch)
+		r->batch_cfg = batch;
+	xf_engine_get_params(r->e, &xp);
+	sync_params_from_xf(&np, &xp, r->period_ms);
+	if (r->batch_cfg)
+		np.batch = r->batch_cfg;
+	if (!sync_params_check(&np)) {
+		if (r->pending)
+			r->next_params = np;
+		else
+			r->params = np;
+	}
 }
 
 size_t sync_round_loads(const struct sync_round *r, struct sync_load *out, size_t max)

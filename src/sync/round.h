@@ -66,8 +66,8 @@ struct sync_round_stats {
  * master, a bad address or proxy id).  A master that is merely unreachable
  * is not fatal: the round is returned DOWN and reconnects with backoff.
  */
-struct sync_round *sync_round_new(struct xf_engine *e, const struct sync_round_cfg *cfg,
-				  char *err, size_t errlen);
+struct sync_round *sync_round_new(struct xf_engine *e, const struct sync_round_cfg *cfg, char *err,
+				  size_t errlen);
 void sync_round_free(struct sync_round *r);
 
 /*
@@ -79,6 +79,13 @@ void sync_round_free(struct sync_round *r);
 int sync_round_run(struct sync_round *r, uint64_t now_ns, const struct sync_load *mine);
 
 void sync_round_stats(const struct sync_round *r, struct sync_round_stats *out);
+
+/*
+ * New thresholds (after xf_engine_set_params()), period or batch (0: keep):
+ * the merge parameters follow.  Takes effect with the next request; one in
+ * doubt is retried with the parameters it was sent with.
+ */
+void sync_round_retune(struct sync_round *r, uint32_t period_ms, uint32_t batch);
 
 /* The other proxies' W from the last exchange; returns how many (<= max). */
 size_t sync_round_loads(const struct sync_round *r, struct sync_load *out, size_t max);

@@ -49,7 +49,7 @@ echo "bad provisioning: exit 1, '$(tail -1 "$tmp/err")', nothing attached"
 rc=0
 proxy -i veth0 -P "$tmp/ok.prov" --tf1 0 2>"$tmp/err" || rc=$?
 [ "$rc" -eq 2 ] || fail "bad threshold: exit $rc, want 2"
-grep -q "tf1_pps: bad value '0'" "$tmp/err" || fail "bad threshold: $(cat "$tmp/err")"
+grep -q -- "--tf1: bad value '0'" "$tmp/err" || fail "bad threshold: $(cat "$tmp/err")"
 echo "bad threshold: exit 2, '$(tail -1 "$tmp/err")'"
 
 # 4. A running proxy, then a second one on the same interface.

@@ -28,7 +28,7 @@
 #define PERIOD_MS 100
 #define TT3_MS 200
 #define STEP_MS 10
-#define MS(x) ((uint64_t)(x) * XF_NSEC_PER_MSEC)
+#define MS(x) ((uint64_t)(x)*XF_NSEC_PER_MSEC)
 #define T0 (1000 * XF_NSEC_PER_SEC)
 
 struct px {

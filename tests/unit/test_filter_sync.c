@@ -18,8 +18,8 @@
 
 #include "xpro/filter.h"
 
-#define MS(x) ((uint64_t)(x) * XF_NSEC_PER_MSEC)
-#define SEC(x) ((uint64_t)(x) * XF_NSEC_PER_SEC)
+#define MS(x) ((uint64_t)(x)*XF_NSEC_PER_MSEC)
+#define SEC(x) ((uint64_t)(x)*XF_NSEC_PER_SEC)
 #define T0 SEC(1000)
 
 struct fx {

@@ -27,6 +27,7 @@
 #include <urcu.h>
 
 #include "control/provision.h"
+#include "control/proxy/config.h"
 #include "control/proxy/proxy.h"
 #include "control/proxy/state.h"
 
@@ -241,6 +242,27 @@ static void sync_once(struct px_state *s, uint64_t now)
 	s->sync_logged = st.state;
 }
 
+/* SIGHUP: the configuration file again; only keys that may change at run time. */
+static void reload_config(struct px_state *s)
+{
+	char msg[512];
+	int n = px_config_hup(&s->cfg_given, &s->cfg, msg, sizeof(msg));
+
+	if (n < 0) {
+		pr_warn("SIGHUP: %s; keeping the running configuration", msg);
+		return;
+	}
+	if (!n)
+		return;
+	pr_info("SIGHUP: %s", msg);
+	if (xf_engine_set_params(s->env.engine, &s->cfg.params))
+		pr_warn("SIGHUP: thresholds refused by the engine");
+	__atomic_store_n(&s->env.hold_ns, s->cfg.hold_ms * XF_NSEC_PER_MSEC, __ATOMIC_RELAXED);
+	px_log_level = px_config_log_level(&s->cfg);
+	if (s->sync)
+		sync_round_retune(s->sync, s->cfg.sync.period_ms, s->cfg.sync.batch);
+}
+
 /* One control period: all the work that is not per packet. */
 static void tick(struct px_state *s)
 {
@@ -258,6 +280,7 @@ static void tick(struct px_state *s)
 		pr_debug("neighbour refresh: %s", strerror(-err));
 	if (got_hup) {
 		got_hup = 0;
+		reload_config(s);
 		pr_info("SIGHUP: reloading %s", s->cfg.provision);
 		if (reload_devices(s))
 			pr_warn("reload failed; keeping the previous devices");
@@ -277,10 +300,11 @@ static void sleep_until(uint64_t t)
 static void control_loop(struct px_state *s)
 {
 	uint64_t tick_ns = s->cfg.tick_ms * XF_NSEC_PER_MSEC;
-	uint64_t sync_ns = s->cfg.sync.period_ms * XF_NSEC_PER_MSEC;
 	uint64_t next_tick = xf_now_ns(), next_sync = next_tick;
 
 	while (!got_quit) {
+		/* SIGHUP may change t. */
+		uint64_t sync_ns = s->cfg.sync.period_ms * XF_NSEC_PER_MSEC;
 		uint64_t now = xf_now_ns();
 
 		if (s->sync && now >= next_sync) {
@@ -444,7 +468,8 @@ int main(int argc, char **argv)
 	rc = px_parse_args(argc, argv, &s.cfg);
 	if (rc)
 		return rc > 0 ? 0 : 2;
-	px_log_level = 1 + s.cfg.verbose;
+	s.cfg_given = s.cfg;
+	px_log_level = px_config_log_level(&s.cfg);
 	libbpf_set_print(libbpf_print);
 	libxdp_set_print(libxdp_print);
 	setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){ RLIM_INFINITY, RLIM_INFINITY });

@@ -10,7 +10,8 @@
 #include "sync/round.h"
 
 struct px_state {
-	struct px_config cfg;
+	struct px_config cfg; /* live: setup() fills in defaults (queues, proxy id) */
+	struct px_config cfg_given; /* as parsed: what SIGHUP compares the file with */
 	struct px_xdp xdp;
 	struct dp_env env;
 	struct dp_worker workers[PX_MAX_QUEUES];

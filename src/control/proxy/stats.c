@@ -86,8 +86,7 @@ static void write_sync(FILE *f, const struct px_state *s)
 		st.pairs_applied, st.packets_merged, st.pending_pairs, st.pending_packets,
 		st.last_round_ns / 1000, st.max_round_ns / 1000,
 		st.last_ok_ns ? (uint64_t)((now - st.last_ok_ns) / XF_NSEC_PER_MSEC) : UINT64_MAX,
-		st.others,
-		s->load.pps, s->load.util_permille);
+		st.others, s->load.pps, s->load.util_permille);
 }
 
 static void write_all(FILE *f, const struct px_state *s)
