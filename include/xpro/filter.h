@@ -181,12 +181,15 @@ bool xf_engine_pair_apply(struct xf_engine *e, const struct xf_pair_view *at, ui
 /*
  * Control thread: the master's window for destination dst, every device
  * through every proxy, as returned by the merge of this round's pairs:
- * count c since ts1 (local clock).  Workers then also judge the destination
- * by (c + packets admitted here since the collection) over [ts1, now], with
- * the usual T_T3 and T_F2 (Alg. 2 lines 18-25), and drop on either verdict.
- * Returns false when dst has no local pair.
+ * count c since ts1 (local clock), applied at now_ns.  Workers then also
+ * judge the destination by c + packets admitted here since the collection
+ * + the other proxies' packets since now_ns at their rate estimated from the
+ * last two rounds (for at most T_T1: while the master is away too), over
+ * [ts1, now], with the usual T_T3 and T_F2 (Alg. 2 lines 18-25), and drop
+ * on either verdict.  Returns false when dst has no local pair.
  */
-bool xf_engine_dst_apply(struct xf_engine *e, const uint8_t dst[16], uint64_t c, uint64_t ts1);
+bool xf_engine_dst_apply(struct xf_engine *e, const uint8_t dst[16], uint64_t c, uint64_t ts1,
+			 uint64_t now_ns);
 
 /* Control thread: finish a round of applies (re-sorts destinations whose
  * pairs' starts moved, so that ts1* is their minimum again).  Returns how
@@ -212,6 +215,15 @@ bool xf_engine_touch(struct xf_engine *e, const struct xf_key *key, uint64_t ts_
 /* Look up one pair or destination (tests, CLI).  Caller holds rcu_read_lock(). */
 bool xf_engine_pair(struct xf_engine *e, const struct xf_key *key, struct xf_pair_view *out);
 
+/*
+ * Read-only walk of every live pair (the CLI's `top`): fn sees each pair's
+ * view; nothing is cleared or handed out, unlike harvest and collect.  Any
+ * thread; the caller holds rcu_read_lock() (a registered reader).  fn must
+ * not block.  Returns the number of pairs seen.
+ */
+size_t xf_engine_foreach_pair(struct xf_engine *e, void (*fn)(const struct xf_pair_view *, void *),
+			      void *arg);
+
 struct xf_dst_view {
 	uint64_t ts1; /* ts1*: min ts1' over the destination's pairs */
 	uint64_t ts2; /* ts2*: max ts2' */
@@ -219,6 +231,7 @@ struct xf_dst_view {
 	uint32_t pairs;
 	uint64_t admitted; /* packets admitted towards it here */
 	uint64_t g_ts1, g_count; /* global window (xf_engine_dst_apply); g_ts1 0: none */
+	uint64_t g_rate; /* the other proxies' packets/s, estimated */
 };
 bool xf_engine_dst(struct xf_engine *e, const uint8_t dst[16], struct xf_dst_view *out);
 

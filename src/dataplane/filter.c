@@ -314,7 +314,7 @@ static unsigned maybe_warn(struct xf_worker *w, struct xf_pair *pr, uint64_t t,
  */
 static bool dst_global_over(const struct xf_dst *d, const struct xf_rt *rt, uint64_t t)
 {
-	uint64_t ts1, c;
+	uint64_t ts1, c, rate, at, since;
 	uint32_t seq;
 	int64_t off;
 
@@ -322,10 +322,23 @@ static bool dst_global_over(const struct xf_dst *d, const struct xf_rt *rt, uint
 		seq = __atomic_load_n(&d->g_seq, __ATOMIC_ACQUIRE);
 		off = XF_LOAD(d->g_off);
 		ts1 = XF_LOAD(d->g_ts1);
+		rate = XF_LOAD(d->g_rate);
+		at = XF_LOAD(d->g_t);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	} while ((seq & 1) || seq != XF_LOAD(d->g_seq));
-	c = (uint64_t)(off + (int64_t)XF_LOAD(d->adm)) + 1;
-	return ts1 && t > ts1 && t - ts1 > rt->tt3 && over_rate(c, t - ts1, rt->tf2);
+	if (!ts1 || t <= ts1 || t - ts1 <= rt->tt3)
+		return false;
+	/*
+	 * The other proxies go on at their last known rate since the master
+	 * last answered: between rounds, and while it is away (for at most T_T1,
+	 * after which a window would have restarted anyway).
+	 */
+	since = t > at ? t - at : 0;
+	if (since > rt->tt1)
+		since = rt->tt1;
+	c = (uint64_t)(off + (int64_t)XF_LOAD(d->adm)) + 1 +
+	    (uint64_t)((unsigned __int128)rate * since / XF_NSEC_PER_SEC);
+	return over_rate(c, t - ts1, rt->tf2);
 }
 
 static unsigned filter_one(struct xf_worker *w, const struct xf_rt *rt, const struct xf_key *k,

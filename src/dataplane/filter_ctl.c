@@ -247,20 +247,54 @@ out:
 	return ok;
 }
 
-bool xf_engine_dst_apply(struct xf_engine *e, const uint8_t dst[16], uint64_t c, uint64_t ts1)
+/*
+ * The other proxies' rate towards d: what the master's count gained between
+ * this round's merge and the previous round's, minus what we merged in
+ * between, over the time between them.  A decay or restart in between (the
+ * count fell) says nothing: the last estimate stays.  Smoothed over rounds.
+ */
+static uint64_t others_rate(struct xf_engine *e, struct xf_dst *d, uint64_t c, uint64_t now)
+{
+	int64_t others;
+	uint64_t dt;
+
+	if (d->g_gen != e->apply_gen) { /* first apply of this round: shift */
+		d->g_c[0] = d->g_c[1];
+		d->g_adm[0] = d->g_adm[1];
+		d->g_at[0] = d->g_at[1];
+		d->g_gen = e->apply_gen;
+	}
+	d->g_c[1] = c;
+	d->g_adm[1] = d->adm_harv;
+	d->g_at[1] = now;
+	dt = now - d->g_at[0];
+	if (!d->g_at[0] || now <= d->g_at[0] || dt < XF_NSEC_PER_MSEC)
+		return d->g_rate;
+	others = (int64_t)(c - d->g_c[0]) - (int64_t)(d->adm_harv - d->g_adm[0]);
+	if (others < 0)
+		return d->g_rate;
+	return (d->g_rate + (uint64_t)((unsigned __int128)others * XF_NSEC_PER_SEC / dt)) / 2;
+}
+
+bool xf_engine_dst_apply(struct xf_engine *e, const uint8_t dst[16], uint64_t c, uint64_t ts1,
+			 uint64_t now_ns)
 {
 	struct xf_dst *d;
+	uint64_t rate;
 	uint32_t seq;
 
 	rcu_read_lock();
 	d = dp_tab_find(&e->dsts, xf_hash_dst(e->seed, dst), xf_dst_eq, dst);
 	if (d) {
+		rate = others_rate(e, d, c, now_ns);
 		/* Seqcount write side; this thread is the only writer. */
 		seq = XF_LOAD(d->g_seq);
 		XF_STORE(d->g_seq, seq + 1);
 		__atomic_thread_fence(__ATOMIC_RELEASE);
 		XF_STORE(d->g_off, (int64_t)c - (int64_t)d->adm_harv);
 		XF_STORE(d->g_ts1, ts1 ? ts1 : 1);
+		XF_STORE(d->g_rate, rate);
+		XF_STORE(d->g_t, now_ns);
 		__atomic_store_n(&d->g_seq, seq + 2, __ATOMIC_RELEASE);
 	}
 	rcu_read_unlock();
@@ -345,6 +379,7 @@ size_t xf_engine_apply_end(struct xf_engine *e)
 	rcu_read_lock();
 	dp_tab_for_each(&e->dsts, resort_one, &n);
 	rcu_read_unlock();
+	e->apply_gen++;
 	return n;
 }
 
@@ -406,6 +441,35 @@ bool xf_engine_pair(struct xf_engine *e, const struct xf_key *key, struct xf_pai
 	return pr != NULL;
 }
 
+struct foreach_ctx {
+	void (*fn)(const struct xf_pair_view *, void *);
+	void *arg;
+	size_t n;
+};
+
+static int foreach_one(void *entry, void *arg)
+{
+	struct foreach_ctx *fc = arg;
+	const struct xf_pair *pr = entry;
+	struct xf_pair_view v;
+
+	if (XF_LOAD(pr->dc) & XF_DEAD)
+		return 0;
+	pair_view(pr, &v);
+	fc->fn(&v, fc->arg);
+	fc->n++;
+	return 0;
+}
+
+size_t xf_engine_foreach_pair(struct xf_engine *e, void (*fn)(const struct xf_pair_view *, void *),
+			      void *arg)
+{
+	struct foreach_ctx fc = { fn, arg, 0 };
+
+	dp_tab_for_each(&e->pairs, foreach_one, &fc);
+	return fc.n;
+}
+
 bool xf_engine_touch(struct xf_engine *e, const struct xf_key *key, uint64_t ts_ns)
 {
 	struct xf_pair *pr;
@@ -446,6 +510,7 @@ bool xf_engine_dst(struct xf_engine *e, const uint8_t dst[16], struct xf_dst_vie
 		out->g_ts1 = XF_LOAD(d->g_seq) ? XF_LOAD(d->g_ts1) : 0;
 		out->g_count =
 			out->g_ts1 ? (uint64_t)(XF_LOAD(d->g_off) + (int64_t)out->admitted) : 0;
+		out->g_rate = out->g_ts1 ? XF_LOAD(d->g_rate) : 0;
 	}
 	xf_dst_unlock(d);
 	return live;

@@ -83,6 +83,12 @@ struct xf_dst {
 	uint32_t resort; /* control thread: a pair's ts1 moved, re-sort the list */
 	uint32_t pad; /* control thread: collect_gen of adm_harv */
 	uint64_t adm_harv; /* control thread: adm when its pairs were last collected */
+	uint64_t g_rate; /* other proxies' packets/s towards it (g_seq) */
+	uint64_t g_t; /* local time of the last xf_engine_dst_apply() (g_seq) */
+	/* control thread: the last two rounds' (c, adm_harv, time), for g_rate */
+	uint64_t g_c[2], g_adm[2], g_at[2];
+	uint32_t g_gen; /* apply_gen of g_*[1] */
+	uint32_t pad2;
 	struct rcu_head rcu;
 };
 _Static_assert(offsetof(struct xf_dst, pairs) == 64, "hot fields in the first cache line");
@@ -123,6 +129,7 @@ struct xf_engine {
 	struct dp_tab pairs, dsts, devs;
 	uint64_t npairs, ndsts, ndevs; /* live records.  Atomic. */
 	uint32_t collect_gen; /* control thread: xf_engine_collect() calls */
+	uint32_t apply_gen; /* control thread: xf_engine_apply_end() calls */
 };
 
 struct xf_worker {

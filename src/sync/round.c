@@ -218,7 +218,7 @@ static uint64_t to_local(const struct sync_round *r, uint64_t shared)
 	return t > 0 ? (uint64_t)t : 1;
 }
 
-static void apply(struct sync_round *r)
+static void apply(struct sync_round *r, uint64_t now)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		const struct sync_pair_out *o = &r->out[i];
@@ -226,7 +226,7 @@ static void apply(struct sync_round *r)
 		r->st.pairs_applied += xf_engine_pair_apply(
 			r->e, &r->at[i], o->c, to_local(r, o->ts1), to_local(r, o->ts2));
 		/* The last answer for a destination is its newest global window. */
-		xf_engine_dst_apply(r->e, r->in[i].key.dst, o->dst_c, to_local(r, o->dst_ts1));
+		xf_engine_dst_apply(r->e, r->in[i].key.dst, o->dst_c, to_local(r, o->dst_ts1), now);
 	}
 	xf_engine_apply_end(r->e);
 }
@@ -421,7 +421,7 @@ int sync_round_run(struct sync_round *r, uint64_t now_ns, const struct sync_load
 		rc = merge(r);
 	if (rc)
 		return fail(r, now_ns, rc, rc == -EEXIST ? SYNC_STATE_CONFLICT : SYNC_STATE_DOWN);
-	apply(r);
+	apply(r, now_ns);
 	r->st.pairs_sent += r->n;
 	r->st.packets_merged += r->st.pending_packets;
 	r->n = 0;

@@ -196,7 +196,7 @@ static void test_pair_apply_restart_wins(void **state)
 
 	at.key = gone;
 	assert_false(xf_engine_pair_apply(f->e, &at, 1, T0, T0));
-	assert_false(xf_engine_dst_apply(f->e, gone.dst, 1, T0));
+	assert_false(xf_engine_dst_apply(f->e, gone.dst, 1, T0, T0));
 }
 
 /* ts1* stays the minimum when the master moves a pair's start. */
@@ -240,7 +240,7 @@ static void test_dst_global_window(void **state)
 		assert_int_equal(filt(f, &a, t), XF_PASS);
 	assert_int_equal(collect(f, XF_COLLECT_TOUCHED), 1);
 	/* The master saw 150 packets since T0 from three proxies. */
-	assert_true(xf_engine_dst_apply(f->e, a.dst, 150, T0));
+	assert_true(xf_engine_dst_apply(f->e, a.dst, 150, T0, t));
 	v = dst(f, &a);
 	assert_int_equal(v.g_ts1, T0);
 	assert_int_equal(v.g_count, 150);
@@ -248,16 +248,55 @@ static void test_dst_global_window(void **state)
 	assert_int_equal(filt(f, &a, t), XF_DROP_DST);
 	assert_int_equal(dst(f, &a).admitted, 50);
 	/* Admitted packets here count on top of the master's figure. */
-	assert_true(xf_engine_dst_apply(f->e, a.dst, 40, T0));
+	assert_true(xf_engine_dst_apply(f->e, a.dst, 40, T0, t));
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(filt(f, &a, t + MS(i)), XF_PASS);
 	assert_int_equal(dst(f, &a).g_count, 50);
 	/* Within T_T3 of the global start nothing is judged. */
-	assert_true(xf_engine_dst_apply(f->e, a.dst, 1000000, t));
+	assert_true(xf_engine_dst_apply(f->e, a.dst, 1000000, t, t));
 	assert_int_equal(filt(f, &a, t + MS(50)), XF_PASS);
 	assert_int_equal(filt(f, &a, t + MS(150)), XF_DROP_DST);
 	/* Another destination is not affected. */
 	assert_int_equal(filt(f, &other, t + MS(150)), XF_PASS);
+}
+
+/*
+ * The other proxies' rate, learnt from two rounds, carries the global view
+ * forward while the master is silent: the fast path keeps enforcing.
+ */
+static void test_dst_others_rate(void **state)
+{
+	struct fx *f = *state;
+	struct xf_key a = key(1, "198.19.0.7");
+	uint64_t t = T0, t2;
+	int i;
+
+	for (i = 0; i < 10; i++, t += MS(100)) /* 10 packets/s here */
+		assert_int_equal(filt(f, &a, t), XF_PASS);
+	assert_int_equal(collect(f, XF_COLLECT_TOUCHED), 1);
+	assert_true(xf_engine_dst_apply(f->e, a.dst, 10, T0, t));
+	xf_engine_apply_end(f->e);
+	for (i = 0; i < 10; i++, t += MS(100))
+		assert_int_equal(filt(f, &a, t), XF_PASS);
+	assert_int_equal(collect(f, XF_COLLECT_TOUCHED), 1);
+	/* The master gained 10 of ours and 80 from elsewhere in that second. */
+	assert_true(xf_engine_dst_apply(f->e, a.dst, 100, T0, t));
+	xf_engine_apply_end(f->e);
+	assert_int_equal(dst(f, &a).g_rate, 40); /* 80/s, smoothed with the first 0 */
+	t2 = t;
+	/*
+	 * The master falls silent.  T_F2 = 40/s.  3 s later, by the last global
+	 * figure alone: (100 + 1) / 5 s = 20/s, admitted; with the others going on
+	 * at 40/s for those 3 s: (100 + 1 + 120) / 5 s = 44/s: dropped.  Long
+	 * after (the estimate stops at T_T1 = 10 s): (100 + 1 + 400) / 32 s: admitted.
+	 */
+	struct xf_params p;
+
+	xf_engine_get_params(f->e, &p);
+	p.tf2_pps = 40;
+	assert_int_equal(xf_engine_set_params(f->e, &p), 0);
+	assert_int_equal(filt(f, &a, t2 + MS(3000)), XF_DROP_DST);
+	assert_int_equal(filt(f, &a, t2 + MS(30000)), XF_PASS);
 }
 
 int main(void)
@@ -268,6 +307,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pair_apply_restart_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_resorts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dst_global_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dst_others_rate, setup, teardown),
 	};
 	int rc;
 
