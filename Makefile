@@ -246,6 +246,7 @@ $(B)/bench/bench_sync: $(B)/tests/bench/bench_sync.o $(B)/libxpro-sync.a $(B)/li
 bench: all
 	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || echo "benchmark $$b exited $$?"; done
 	@echo "== tests/bench/bench_proxy.sh"; tests/bench/bench_proxy.sh || echo "bench_proxy exited $$?"
+	@echo "== tests/bench/bench_sync_attack.sh"; tests/bench/bench_sync_attack.sh
 
 # --- demo ----------------------------------------------------------------------
 demo: deps
@@ -261,3 +262,19 @@ format-check:
 
 clean:
 	rm -rf $(B)
+
+# --- xpro-modem (issue 5): the Linux port of modem-fw over TUN ---------------------
+XM_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard modem-fw/linux/*.c) $(MFW_SRCS))
+$(XM_OBJS): ALL_CFLAGS += -Imodem-fw/include
+$(XM_OBJS): $(MFW_HDRS) $(wildcard modem-fw/linux/*.h)
+$(B)/xpro-modem: $(XM_OBJS) $(B)/libxpro-ctl.a $(B)/libxpro-dp.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ -lsodium $(LIBS) -ljemalloc
+all: $(B)/xpro-modem
+
+# --- xproctl (issue 6): the control tool; fmt.c also linked by its unit test -------
+XPROCTL_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard src/control/xproctl/*.c))
+$(B)/xproctl: $(XPROCTL_OBJS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@
+$(B)/tests/test_xproctl_fmt: $(B)/src/control/xproctl/fmt.o
+$(B)/asan/tests/test_xproctl_fmt: $(B)/asan/src/control/xproctl/fmt.o
+all: $(B)/xproctl
