@@ -319,12 +319,13 @@ static bool dst_global_over(const struct xf_dst *d, const struct xf_rt *rt, uint
 	int64_t off;
 
 	do {
+		/* Acquire loads, not a fence (which TSan cannot follow): the
+		 * second read of g_seq cannot move above them. */
 		seq = __atomic_load_n(&d->g_seq, __ATOMIC_ACQUIRE);
-		off = XF_LOAD(d->g_off);
-		ts1 = XF_LOAD(d->g_ts1);
-		rate = XF_LOAD(d->g_rate);
-		at = XF_LOAD(d->g_t);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		off = __atomic_load_n(&d->g_off, __ATOMIC_ACQUIRE);
+		ts1 = __atomic_load_n(&d->g_ts1, __ATOMIC_ACQUIRE);
+		rate = __atomic_load_n(&d->g_rate, __ATOMIC_ACQUIRE);
+		at = __atomic_load_n(&d->g_t, __ATOMIC_ACQUIRE);
 	} while ((seq & 1) || seq != XF_LOAD(d->g_seq));
 	if (!ts1 || t <= ts1 || t - ts1 <= rt->tt3)
 		return false;

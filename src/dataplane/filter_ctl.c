@@ -288,9 +288,8 @@ bool xf_engine_dst_apply(struct xf_engine *e, const uint8_t dst[16], uint64_t c,
 	if (d) {
 		rate = others_rate(e, d, c, now_ns);
 		/* Seqcount write side; this thread is the only writer. */
-		seq = XF_LOAD(d->g_seq);
-		XF_STORE(d->g_seq, seq + 1);
-		__atomic_thread_fence(__ATOMIC_RELEASE);
+		/* The RMW orders the stores below after the odd count. */
+		seq = __atomic_fetch_add(&d->g_seq, 1, __ATOMIC_ACQ_REL);
 		XF_STORE(d->g_off, (int64_t)c - (int64_t)d->adm_harv);
 		XF_STORE(d->g_ts1, ts1 ? ts1 : 1);
 		XF_STORE(d->g_rate, rate);

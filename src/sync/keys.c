@@ -20,20 +20,12 @@ void sync_dst_hex(const uint8_t dst[16], char *out)
 	out[SYNC_DST_HEX_LEN] = '\0';
 }
 
-size_t sync_key_pair(const struct xf_key *k, char *out)
-{
-	char hex[SYNC_DST_HEX_LEN + 1];
-
-	sync_dst_hex(k->dst, hex);
-	return (size_t)snprintf(out, SYNC_KEY_PAIR_MAX, SYNC_KEY_PAIR "%u:%s", k->dev, hex);
-}
-
 size_t sync_key_dst(const uint8_t dst[16], char *out)
 {
 	char hex[SYNC_DST_HEX_LEN + 1];
 
 	sync_dst_hex(dst, hex);
-	return (size_t)snprintf(out, SYNC_KEY_PAIR_MAX, SYNC_KEY_DST "%s", hex);
+	return (size_t)snprintf(out, SYNC_KEY_MAX, SYNC_KEY_DST "%s", hex);
 }
 
 int sync_proxy_id_check(const char *id)

@@ -7,32 +7,69 @@
 #ifndef XPRO_SYNC_KEYS_H
 #define XPRO_SYNC_KEYS_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "xpro/pair_key.h"
 
 /*
- * Keys.  <dev> is the device index in decimal, <dst> the 16-byte
- * (IPv4-mapped) destination as 32 lowercase hex digits, <id> a proxy id.
+ * Keys.  <dst> is the 16-byte (IPv4-mapped) destination as 32 lowercase hex
+ * digits, <id> a proxy id.
  *
- *   xpro:p:<dev>:<dst>  hash c ts1 ts2 total   one pair, PEXPIRE ttl_ms
- *   xpro:d:<dst>        hash c ts1 ts2 total   one destination's window, PEXPIRE ttl_ms
- *   xpro:s:<id>         hash seq total         one proxy: last applied batch, its packets
- *   xpro:w              hash <id> -> "pps util ts"   every proxy's workload W
- *   xpro:gen            string                 the master instance marker
+ *   xpro:d:<dst>  hash   one destination and every pair that sends to it:
+ *       field "d"        the destination's window (SYNC_DST_VAL_LEN bytes)
+ *       field <dev>      one pair: the device index as 4 bytes, big-endian
+ *                        (SYNC_PAIR_VAL_LEN bytes); expired lazily
+ *                        PEXPIRE 2 x ttl_ms, renewed when less than ttl_ms is left
+ *   xpro:s:<id>   hash   seq total   one proxy: last applied batch, its packets
+ *   xpro:w        hash   <id> -> "pps util ts"   every proxy's workload W
+ *   xpro:gen      string               the master instance marker
+ *
+ * One hash per destination, so that a batch reads and writes each of its
+ * destinations with one HMGET and one HSET (docs/sync.md, "Cost").
  */
-#define SYNC_KEY_PAIR "xpro:p:"
 #define SYNC_KEY_DST "xpro:d:"
 #define SYNC_KEY_PROXY "xpro:s:"
 #define SYNC_KEY_LOAD "xpro:w"
 #define SYNC_KEY_GEN "xpro:gen"
+#define SYNC_FIELD_DST "d"
+#define SYNC_FIELD_DEV_LEN 4
+
+/*
+ * Record values: little-endian IEEE-754 doubles, each holding an integer
+ * below 2^53 (exact; Lua's struct library packs and unpacks them in C, which
+ * is what makes the script fast).  Times in microseconds on the shared
+ * clock, except exp, kexp and sweep, which are the master's own clock (TIME)
+ * in milliseconds.
+ *
+ *   pair:  c ts1 ts2 total exp                       (5 x 8 bytes)
+ *   dst:   c ts1 ts2 total exp kexp sweep cursor      (8 x 8 bytes)
+ *
+ * exp: the record is dead (as if absent) once the master's clock passes it;
+ * it is set to now + ttl_ms by every merge of the record (for a destination:
+ * of any of its pairs).  kexp: when the key's PEXPIRE falls due.  sweep,
+ * cursor: the next sweep of dead pairs out of the hash (docs/sync.md, "Keys").
+ */
+#define SYNC_PAIR_VAL_N 5
+#define SYNC_DST_VAL_N 8
+#define SYNC_PAIR_VAL_LEN (SYNC_PAIR_VAL_N * 8)
+#define SYNC_DST_VAL_LEN (SYNC_DST_VAL_N * 8)
+
+/*
+ * A destination that merges this many pairs in one batch has its value
+ * written with a ninth, unused double (SYNC_DST_VAL_LEN + 8 bytes, read like
+ * the short form): longer than Redis's hash-max-listpack-value (64), it turns
+ * the hash from a listpack, whose lookups scan it, into a hash table.
+ */
+#define SYNC_DST_BIG 16
 
 #define SYNC_DST_HEX_LEN 32
 #define SYNC_PROXY_ID_MAX 32 /* [A-Za-z0-9._-], 1..32 characters */
 #define SYNC_GEN_LEN 32 /* hex digits of the instance marker (128 random bits) */
-/* "xpro:p:" + 10 digits + ':' + 32 hex + NUL */
-#define SYNC_KEY_PAIR_MAX (sizeof(SYNC_KEY_PAIR) + 10 + 1 + SYNC_DST_HEX_LEN + 1)
+/* "xpro:d:" + 32 hex + NUL, or "xpro:s:" + a proxy id + NUL */
+#define SYNC_KEY_MAX (sizeof(SYNC_KEY_DST) + SYNC_DST_HEX_LEN)
 
 /*
  * Times on the wire are microseconds on the clock all proxies share (see
@@ -76,9 +113,43 @@ static inline uint64_t sync_wire_to_ns(uint64_t w)
 /* dst as 32 lowercase hex digits and a NUL into out[SYNC_DST_HEX_LEN + 1]. */
 void sync_dst_hex(const uint8_t dst[16], char *out);
 
-/* Key names; out must hold SYNC_KEY_PAIR_MAX bytes.  Return the length. */
-size_t sync_key_pair(const struct xf_key *k, char *out);
+/* The destination's key name into out[SYNC_KEY_MAX].  Returns the length. */
 size_t sync_key_dst(const uint8_t dst[16], char *out);
+
+/* A pair's field in its destination's hash: the device index, big-endian. */
+static inline void sync_field_dev(uint32_t dev, uint8_t out[SYNC_FIELD_DEV_LEN])
+{
+	out[0] = (uint8_t)(dev >> 24);
+	out[1] = (uint8_t)(dev >> 16);
+	out[2] = (uint8_t)(dev >> 8);
+	out[3] = (uint8_t)dev;
+}
+
+/* v (below 2^53) as a little-endian double at p[0..8). */
+static inline void sync_put_f64(uint8_t *p, uint64_t v)
+{
+	double d = (double)v;
+	uint64_t b;
+
+	memcpy(&b, &d, sizeof(b));
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(b >> (8 * i));
+}
+
+/* The little-endian double at p as an integer: 0, or -EPROTO when it is not one below 2^53. */
+static inline int sync_get_f64(const uint8_t *p, uint64_t *v)
+{
+	uint64_t b = 0;
+	double d;
+
+	for (int i = 0; i < 8; i++)
+		b |= (uint64_t)p[i] << (8 * i);
+	memcpy(&d, &b, sizeof(d));
+	if (!(d >= 0 && d <= (double)SYNC_WIRE_MAX) || d != (double)(uint64_t)d)
+		return -EPROTO;
+	*v = (uint64_t)d;
+	return 0;
+}
 
 /* 0 when id is a valid proxy id, else -EINVAL. */
 int sync_proxy_id_check(const char *id);

@@ -8,10 +8,17 @@
 #define XPRO_SYNC_LUA_H
 
 /*
- * Algorithm 1's merge of one batch (docs/sync.md).
- *   ARGV: gen proxy seq retry tt1_us tt4_us r ttl_ms n, then n times
- *         dev dst_hex ts1_us ts2_us c dc mark
- *   reply: n times  flags c ts1_us ts2_us dst_c dst_ts1_us dst_ts2_us
+ * Algorithm 1's merge of one batch (docs/sync.md, "One batch").
+ *   ARGV: gen proxy seq retry tt1_us tt4_us r ttl_ms n ngroups, then
+ *         ngroups times  dst_hex pairs
+ *   pairs: the group's pairs, SYNC_MERGE_PAIR_LEN bytes each: dev (4 bytes,
+ *         big-endian: the pair's field), then ts1_us ts2_us c dc as
+ *         little-endian doubles, then mark (1 byte).  A group holds every
+ *         pair of the batch that goes to its destination (at least one), so
+ *         the script reads all groups before it writes any (merge_lua.c).
+ *   reply: one string, SYNC_MERGE_REPLY_LEN bytes per pair in the order sent:
+ *         flags (uint32, little-endian), then c ts1_us ts2_us dst_c
+ *         dst_ts1_us dst_ts2_us as little-endian doubles.
  *   errors: "XPRO ARG ..." (nothing written), "XPRO GEN ..." (the master is
  *   not the instance the caller synced with), "XPRO SEQDUP ..." (batch
  *   applied before and not a retry: a proxy id used twice), "XPRO SEQGAP ..."
@@ -19,9 +26,9 @@
  *   pipeline failed, or the master's state is older than ours).
  */
 extern const char sync_merge_lua[];
-#define SYNC_MERGE_ARGV_HDR 9
-#define SYNC_MERGE_ARGV_PAIR 7
-#define SYNC_MERGE_REPLY_PAIR 7
+#define SYNC_MERGE_ARGV_HDR 10
+#define SYNC_MERGE_PAIR_LEN 37
+#define SYNC_MERGE_REPLY_LEN 52
 
 /*
  * Algorithm 1 lines 1-2: publish W, drop stale entries, read the others'.

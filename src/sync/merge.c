@@ -14,10 +14,11 @@
 
 /*
  * Batches in flight before their replies are read: bounds the memory of a
- * round (64 x 256 pairs ~ 2 MB of arguments) without giving up pipelining.
+ * round (64 x 256 pairs ~ 1 MB of arguments) without giving up pipelining.
  */
 #define PIPELINE_DEPTH 64
 #define NUM_MAX 21 /* decimal digits of a uint64_t, and a NUL */
+#define PREFETCH 8 /* pairs ahead: covers a memory miss at ~50 ns of work per pair */
 #define HDR_ARGS (3 + SYNC_MERGE_ARGV_HDR) /* EVALSHA sha 0, then the header */
 
 void sync_params_from_xf(struct sync_params *s, const struct xf_params *p, uint32_t period_ms)
@@ -82,6 +83,64 @@ static uint64_t fingerprint(const struct sync_pair_in *in, size_t n)
 	return h;
 }
 
+/*
+ * The order pairs travel in: grouped by destination (groups in the order of
+ * their first pair, pairs within a group in input order), so that a batch
+ * reads and writes each destination once.  Pairs of different destinations
+ * touch disjoint records, and the relative order of one destination's pairs
+ * is kept, so every record ends as if merged in input order, and out[i] is
+ * still the state right after in[i].  O(n): one open-addressing table.
+ * Returns ord[n] (position -> input index) or NULL.
+ */
+static uint32_t *plan_order(const struct sync_pair_in *in, size_t n)
+{
+	size_t cap = 16, ng = 0;
+	uint32_t *ord = malloc(n * sizeof(*ord)), *grp = malloc(n * sizeof(*grp));
+	uint32_t *first = malloc(n * sizeof(*first)), *pos = calloc(n + 1, sizeof(*pos));
+	uint32_t *slot = NULL;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	slot = calloc(cap, sizeof(*slot)); /* group + 1; 0: empty */
+	if (!ord || !grp || !first || !pos || !slot) {
+		free(ord);
+		ord = NULL;
+		goto out_free;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *d = in[i].key.dst;
+		uint64_t a, b, h;
+		size_t s;
+
+		memcpy(&a, d, 8);
+		memcpy(&b, d + 8, 8);
+		/* murmur3's finaliser over both halves: every bit reaches the low ones */
+		h = a * 0x9e3779b97f4a7c15ULL ^ b;
+		h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdULL;
+		h = (h ^ (h >> 33)) * 0xc4ceb9fe1a85ec53ULL;
+		for (s = (h ^ (h >> 33)) & (cap - 1); slot[s]; s = (s + 1) & (cap - 1)) {
+			if (!memcmp(in[first[slot[s] - 1]].key.dst, d, 16))
+				break;
+		}
+		if (!slot[s]) {
+			first[ng] = (uint32_t)i;
+			slot[s] = (uint32_t)++ng;
+		}
+		grp[i] = slot[s] - 1;
+		pos[grp[i] + 1]++;
+	}
+	for (size_t g = 1; g <= ng; g++)
+		pos[g] += pos[g - 1];
+	for (size_t i = 0; i < n; i++)
+		ord[pos[grp[i]]++] = (uint32_t)i;
+out_free:
+	free(grp);
+	free(first);
+	free(pos);
+	free(slot);
+	return ord;
+}
+
 /* Argument vectors of one batch; the strings live in buf. */
 struct args {
 	const char **argv;
@@ -92,11 +151,12 @@ struct args {
 
 static int args_init(struct args *a, uint32_t batch)
 {
-	size_t max = HDR_ARGS + (size_t)batch * SYNC_MERGE_ARGV_PAIR;
+	size_t max = HDR_ARGS + 2 * (size_t)batch;
 
 	a->argv = calloc(max, sizeof(*a->argv));
 	a->len = calloc(max, sizeof(*a->len));
-	a->buf = malloc(max * NUM_MAX + (size_t)batch * SYNC_DST_HEX_LEN);
+	a->buf = malloc(HDR_ARGS * NUM_MAX +
+			(size_t)batch * (SYNC_DST_HEX_LEN + SYNC_MERGE_PAIR_LEN));
 	return a->argv && a->len && a->buf ? 0 : -ENOMEM;
 }
 
@@ -128,10 +188,26 @@ static void arg_u64(struct args *a, uint64_t v)
 	a->p += len;
 }
 
-/* Queue batch b (pairs in[0..m)) with sequence number seq. */
-static int append_batch(struct sync_conn *c, struct args *a, const struct sync_pair_in *in,
-			size_t m, uint64_t seq, bool retry, const struct sync_params *p)
+/* One pair as the script reads it (lua.h): dev, ts1, ts2, c, dc, mark. */
+static void put_pair(uint8_t *q, const struct sync_pair_in *p)
 {
+	sync_field_dev(p->key.dev, q);
+	sync_put_f64(q + 4, sync_ns_to_wire(p->ts1));
+	sync_put_f64(q + 12, sync_ns_to_wire(p->ts2));
+	sync_put_f64(q + 20, p->c);
+	sync_put_f64(q + 28, p->dc);
+	q[36] = (uint8_t)p->mark;
+}
+
+/* Queue the batch of pairs in[ord[0..m)] with sequence number seq. */
+static int append_batch(struct sync_conn *c, struct args *a, const struct sync_pair_in *in,
+			const uint32_t *ord, size_t m, uint64_t seq, bool retry,
+			const struct sync_params *p)
+{
+	const uint8_t *prev = NULL;
+	size_t ng = 0;
+	int ng_arg, end;
+
 	a->argc = 0;
 	a->p = a->buf;
 	arg_str(a, "EVALSHA", 7);
@@ -146,58 +222,79 @@ static int append_batch(struct sync_conn *c, struct args *a, const struct sync_p
 	arg_u64(a, p->r);
 	arg_u64(a, p->ttl_ms);
 	arg_u64(a, m);
-	for (size_t i = 0; i < m; i++) {
-		arg_u64(a, in[i].key.dev);
-		sync_dst_hex(in[i].key.dst, a->p);
-		arg_str(a, a->p, SYNC_DST_HEX_LEN);
-		a->p += SYNC_DST_HEX_LEN;
-		arg_u64(a, sync_ns_to_wire(in[i].ts1));
-		arg_u64(a, sync_ns_to_wire(in[i].ts2));
-		arg_u64(a, in[i].c);
-		arg_u64(a, in[i].dc);
-		arg_u64(a, in[i].mark);
+	ng_arg = a->argc;
+	arg_str(a, "", 0); /* the number of groups, known at the end */
+	for (size_t k = 0; k < m; k++) {
+		const struct sync_pair_in *q = &in[ord[k]];
+
+		/* ord[] gathers from all over in[]: without this, a miss per pair */
+		if (k + PREFETCH < m)
+			__builtin_prefetch(&in[ord[k + PREFETCH]]);
+		if (!prev || memcmp(prev, q->key.dst, 16)) {
+			sync_dst_hex(q->key.dst, a->p);
+			arg_str(a, a->p, SYNC_DST_HEX_LEN);
+			a->p += SYNC_DST_HEX_LEN;
+			arg_str(a, a->p, 0);
+			prev = q->key.dst;
+			ng++;
+		}
+		put_pair((uint8_t *)a->p, q);
+		a->p += SYNC_MERGE_PAIR_LEN;
+		a->len[a->argc - 1] += SYNC_MERGE_PAIR_LEN;
 	}
+	end = a->argc;
+	a->argc = ng_arg;
+	arg_u64(a, ng); /* into its slot; the digits go after the pairs in buf */
+	a->argc = end;
 	if (redisAppendCommandArgv(c->ctx, a->argc, a->argv, a->len) != REDIS_OK)
 		return sync_conn_lost(c, "EVALSHA (queue)");
 	return 0;
 }
 
-/* One batch's reply into out[0..m).  Returns 1 if it was a duplicate, 0, or -EPROTO. */
+/*
+ * One batch's reply into out[ord[0..m)].  Returns 1 if it was a duplicate,
+ * 0, or -EPROTO.
+ */
 static int parse_batch(struct sync_conn *c, const redisReply *r, struct sync_pair_out *out,
-		       size_t m)
+		       const uint32_t *ord, size_t m)
 {
 	int dup = 0;
 
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != m * SYNC_MERGE_REPLY_PAIR)
+	if (r->type != REDIS_REPLY_STRING || r->len != m * SYNC_MERGE_REPLY_LEN)
 		return sync_conn_fail(c, EPROTO,
-				      "redis %s: merge: reply of %zu elements for %zu pairs",
-				      c->addr, r->type == REDIS_REPLY_ARRAY ? r->elements : 0, m);
-	for (size_t i = 0; i < m; i++) {
-		redisReply **e = r->element + i * SYNC_MERGE_REPLY_PAIR;
-		long long v[SYNC_MERGE_REPLY_PAIR];
+				      "redis %s: merge: reply of %zu bytes for %zu pairs", c->addr,
+				      r->type == REDIS_REPLY_STRING ? r->len : 0, m);
+	for (size_t k = 0; k < m; k++) {
+		const uint8_t *e = (const uint8_t *)r->str + k * SYNC_MERGE_REPLY_LEN;
+		struct sync_pair_out *o = &out[ord[k]];
+		uint64_t v[6];
 
-		for (int k = 0; k < SYNC_MERGE_REPLY_PAIR; k++) {
-			if (e[k]->type != REDIS_REPLY_INTEGER || e[k]->integer < 0)
+		if (k + PREFETCH < m)
+			__builtin_prefetch(&out[ord[k + PREFETCH]], 1);
+
+		for (int f = 0; f < 6; f++) {
+			if (sync_get_f64(e + 4 + 8 * f, &v[f]))
 				return sync_conn_fail(
 					c, EPROTO, "redis %s: merge: bad reply element", c->addr);
-			v[k] = e[k]->integer;
 		}
-		out[i] = (struct sync_pair_out){
-			.flags = (uint32_t)v[0],
-			.c = (uint64_t)v[1],
-			.ts1 = sync_wire_to_ns((uint64_t)v[2]),
-			.ts2 = sync_wire_to_ns((uint64_t)v[3]),
-			.dst_c = (uint64_t)v[4],
-			.dst_ts1 = sync_wire_to_ns((uint64_t)v[5]),
-			.dst_ts2 = sync_wire_to_ns((uint64_t)v[6]),
+		*o = (struct sync_pair_out){
+			.flags = (uint32_t)e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16 |
+				 (uint32_t)e[3] << 24,
+			.c = v[0],
+			.ts1 = sync_wire_to_ns(v[1]),
+			.ts2 = sync_wire_to_ns(v[2]),
+			.dst_c = v[3],
+			.dst_ts1 = sync_wire_to_ns(v[4]),
+			.dst_ts2 = sync_wire_to_ns(v[5]),
 		};
-		dup |= out[i].flags & SYNC_F_DUP;
+		dup |= o->flags & SYNC_F_DUP;
 	}
 	return dup ? 1 : 0;
 }
 
 struct run {
 	const struct sync_pair_in *in;
+	const uint32_t *ord; /* the order pairs travel in (plan_order()) */
 	struct sync_pair_out *out;
 	size_t n, nb; /* pairs, batches */
 	uint64_t seq0;
@@ -213,62 +310,78 @@ static size_t batch_len(const struct run *ru, size_t b)
 	return (hi > ru->n ? ru->n : hi) - lo;
 }
 
-/*
- * Send batches [b, b + w) and read their replies.  Returns 0, or -errno
- * with *first set to the first batch whose reply was an error (so NOSCRIPT
- * can re-send from there).  Replies after the first error are read and
- * dropped: they are errors too (SEQGAP), since batches apply in sequence.
- */
-static int window(struct sync_conn *c, struct args *a, struct run *ru, size_t b, size_t w,
-		  size_t *first, bool *noscript)
+/* Read and check the reply of batch i.  Returns 0, -ENOENT for NOSCRIPT, or -errno. */
+static int read_batch(struct sync_conn *c, struct run *ru, size_t i)
 {
+	redisReply *r = NULL;
 	int rc = 0;
 
-	*first = b + w;
-	*noscript = false;
-	for (size_t i = b; i < b + w; i++) {
-		rc = append_batch(c, a, ru->in + i * ru->p->batch, batch_len(ru, i), ru->seq0 + i,
-				  ru->retry, ru->p);
-		if (rc)
-			return rc;
+	errno = 0;
+	if (redisGetReply(c->ctx, (void **)&r) != REDIS_OK)
+		return sync_conn_lost(c, "EVALSHA");
+	if (c->fault_after && ++ru->replies > c->fault_after) {
+		freeReplyObject(r);
+		c->fault_after = 0;
+		sync_conn_drop(c);
+		return sync_conn_fail(c, ECONNRESET, "redis %s: connection cut (test fault)",
+				      c->addr);
 	}
-	for (size_t i = b; i < b + w; i++) {
-		redisReply *r = NULL;
-		int prc;
+	if (sync_reply_noscript(r)) {
+		rc = -ENOENT; /* not an error yet: the caller re-loads the script */
+	} else if (r->type == REDIS_REPLY_ERROR) {
+		rc = sync_conn_reply_err(c, r, "merge");
+	} else {
+		rc = parse_batch(c, r, ru->out, ru->ord + i * ru->p->batch, batch_len(ru, i));
+		if (rc >= 0) {
+			c->st.batches++;
+			c->st.dup_batches += (unsigned)rc;
+			rc = 0;
+		}
+	}
+	freeReplyObject(r);
+	return rc;
+}
 
-		errno = 0;
-		if (redisGetReply(c->ctx, (void **)&r) != REDIS_OK)
-			return sync_conn_lost(c, "EVALSHA");
-		if (c->fault_after && ++ru->replies > c->fault_after) {
-			freeReplyObject(r);
-			c->fault_after = 0;
-			sync_conn_drop(c);
-			return sync_conn_fail(c, ECONNRESET,
-					      "redis %s: connection cut (test fault)", c->addr);
-		}
-		if (*first < b + w) {
-			freeReplyObject(r);
-			continue;
-		}
-		if (sync_reply_noscript(r)) {
-			/* Not an error yet: the caller re-loads the script. */
-			*first = i;
-			*noscript = true;
-			rc = -ENOENT;
-		} else if (r->type == REDIS_REPLY_ERROR) {
-			*first = i;
-			rc = sync_conn_reply_err(c, r, "merge");
-		} else {
-			prc = parse_batch(c, r, ru->out + i * ru->p->batch, batch_len(ru, i));
-			if (prc < 0) {
-				*first = i;
-				rc = prc;
-			} else {
-				c->st.batches++;
-				c->st.dup_batches += (unsigned)prc;
+/*
+ * Send batches b.. and read their replies, keeping between PIPELINE_DEPTH / 2
+ * and PIPELINE_DEPTH in flight, so that the master works on one half while
+ * we build the next and parse replies (one write per half, not per batch).  Returns 0, or -errno with *first set to the
+ * first batch whose reply was an error (so NOSCRIPT can re-send from there).
+ * Nothing is sent after an error; the replies in flight are read and
+ * dropped: they are errors too (SEQGAP), since batches apply in sequence.
+ */
+static int pipeline(struct sync_conn *c, struct args *a, struct run *ru, size_t b, size_t *first,
+		    bool *noscript)
+{
+	size_t sent = b, done = b;
+	int rc = 0, brc;
+
+	*first = ru->nb;
+	*noscript = false;
+	while (done < ru->nb) {
+		if (!rc && sent < ru->nb && sent - done <= PIPELINE_DEPTH / 2) {
+			size_t upto =
+				done + PIPELINE_DEPTH < ru->nb ? done + PIPELINE_DEPTH : ru->nb;
+
+			for (; sent < upto; sent++) {
+				rc = append_batch(c, a, ru->in, ru->ord + sent * ru->p->batch,
+						  batch_len(ru, sent), ru->seq0 + sent, ru->retry,
+						  ru->p);
+				if (rc)
+					return rc;
 			}
 		}
-		freeReplyObject(r);
+		if (done == sent)
+			break;
+		brc = read_batch(c, ru, done);
+		if (!c->ctx)
+			return brc; /* connection lost: nothing more to read */
+		if (brc && !rc) {
+			*first = done;
+			*noscript = brc == -ENOENT;
+			rc = brc;
+		}
+		done++;
 	}
 	return rc;
 }
@@ -277,7 +390,7 @@ static int run_batches(struct sync_conn *c, struct run *ru)
 {
 	struct args a = { 0 };
 	int rc, reloads = 0;
-	size_t b = 0, first, w;
+	size_t b = 0, first;
 	bool noscript;
 
 	rc = args_init(&a, ru->p->batch);
@@ -285,27 +398,22 @@ static int run_batches(struct sync_conn *c, struct run *ru)
 		args_free(&a);
 		return sync_conn_fail(c, ENOMEM, "merge: out of memory");
 	}
-	while (b < ru->nb) {
-		w = ru->nb - b < PIPELINE_DEPTH ? ru->nb - b : PIPELINE_DEPTH;
-		rc = window(c, &a, ru, b, w, &first, &noscript);
-		if (rc && noscript && c->ctx) {
-			/* Nothing from 'first' on was applied: reload, re-send. */
-			if (reloads++ == 2) {
-				rc = sync_conn_fail(c, ENOENT,
-						    "redis %s: merge: NOSCRIPT after loading "
-						    "the script twice",
-						    c->addr);
-				break;
-			}
-			rc = sync_conn_load_script(c, SYNC_SCRIPT_MERGE);
-			if (rc)
-				break;
-			b = first;
-			continue;
+	for (;;) {
+		rc = pipeline(c, &a, ru, b, &first, &noscript);
+		if (!rc || !noscript || !c->ctx)
+			break;
+		/* Nothing from 'first' on was applied: reload, re-send. */
+		if (reloads++ == 2) {
+			rc = sync_conn_fail(
+				c, ENOENT,
+				"redis %s: merge: NOSCRIPT after loading the script twice",
+				c->addr);
+			break;
 		}
+		rc = sync_conn_load_script(c, SYNC_SCRIPT_MERGE);
 		if (rc)
 			break;
-		b += w;
+		b = first;
 	}
 	args_free(&a);
 	return rc;
@@ -316,6 +424,7 @@ int sync_merge_batch(struct sync_conn *c, const struct sync_pair_in *in, size_t 
 {
 	struct run ru = { .in = in, .out = out, .n = n, .p = p };
 	struct sync_sigpipe g;
+	uint32_t *ord;
 	uint64_t sum;
 	int rc;
 
@@ -325,6 +434,8 @@ int sync_merge_batch(struct sync_conn *c, const struct sync_pair_in *in, size_t 
 				      "ttl %u ms, batch %u)",
 				      (unsigned long long)p->tt1_ms, (unsigned long long)p->tt4_ms,
 				      p->r, p->ttl_ms, p->batch);
+	if (n > UINT32_MAX)
+		return sync_conn_fail(c, EINVAL, "merge: %zu pairs in one call", n);
 	rc = check_input(c, in, n);
 	if (rc)
 		return rc;
@@ -346,6 +457,10 @@ int sync_merge_batch(struct sync_conn *c, const struct sync_pair_in *in, size_t 
 	rc = sync_conn_ensure(c);
 	if (rc)
 		return rc;
+	ord = plan_order(in, n);
+	if (!ord)
+		return sync_conn_fail(c, ENOMEM, "merge: out of memory");
+	ru.ord = ord;
 	/* From the first byte sent until success, the batches are in doubt. */
 	c->doubt = (struct sync_doubt){
 		.active = true, .seq0 = ru.seq0, .n = n, .batch = p->batch, .sum = sum
@@ -353,6 +468,7 @@ int sync_merge_batch(struct sync_conn *c, const struct sync_pair_in *in, size_t 
 	sync_sigpipe_block(&g);
 	rc = run_batches(c, &ru);
 	sync_sigpipe_restore(&g);
+	free(ord);
 	if (rc)
 		return rc;
 	c->doubt.active = false;

@@ -71,6 +71,12 @@ struct scenario {
 	bool expect_drops; /* DROP_PAIR and DROP_DST must occur */
 	bool expect_caps; /* DROP_DEVCAP and DROP_FULL must occur */
 	bool caps_unreachable; /* limits exceed the keys: DEVCAP and FULL must not occur */
+	/*
+	 * The control thread plays the sync round: it collects with
+	 * xf_engine_collect() and adopts made-up master windows for every pair
+	 * (counts up and down, starts back and forward) and destination.
+	 */
+	bool sync_apply;
 };
 
 struct shared {
@@ -98,7 +104,7 @@ struct cctx {
 	struct shared *s;
 	pthread_t th;
 	int err; /* 1: set_params failed; 2: no worker for the anchors */
-	uint64_t harvested, harvests, handed, reclaims, reclaimed, swaps;
+	uint64_t harvested, harvests, handed, reclaims, reclaimed, swaps, applied_dsts;
 	/* Anchor packets the control thread filters itself (control_clock). */
 	uint64_t fed, tally[XF_NVERDICTS];
 	struct xf_worker_stats st;
@@ -216,6 +222,48 @@ static void harvest_cb(const struct xf_pair_view *v, void *arg)
 	*(uint64_t *)arg += v->dc;
 }
 
+struct collected {
+	struct xf_pair_view v[NKEYS + 64];
+	size_t n;
+	uint64_t *sum;
+};
+
+static void collect_cb(const struct xf_pair_view *v, void *arg)
+{
+	struct collected *c = arg;
+
+	*c->sum += v->dc;
+	if (c->n < sizeof(c->v) / sizeof(c->v[0]))
+		c->v[c->n++] = *v;
+}
+
+/*
+ * One "round": collect, then adopt a master window per pair that moves its
+ * count (up: other proxies' packets; down: a decay) and its start (back: an
+ * older window elsewhere; forward: a decay), and a destination window.
+ * Workers keep admitting to the same pairs meanwhile.
+ */
+static size_t sync_like_round(struct cctx *cc, uint64_t *sum, uint64_t iter)
+{
+	static struct collected col;
+	struct shared *s = cc->s;
+	size_t n;
+
+	col.n = 0;
+	col.sum = sum;
+	n = xf_engine_collect(s->e, XF_COLLECT_TOUCHED, collect_cb, &col);
+	for (size_t i = 0; i < col.n; i++) {
+		const struct xf_pair_view *v = &col.v[i];
+		uint64_t c = (i + iter) % 2 ? v->count * 2 + 3 : v->count / 2;
+		uint64_t ts1 = (i + iter) % 3 ? v->ts1 + (v->ts2 - v->ts1) / 2 : v->ts1 - MS;
+
+		xf_engine_pair_apply(s->e, v, c, ts1, v->ts2);
+		xf_engine_dst_apply(s->e, v->key.dst, c * 3, ts1, v->ts2);
+	}
+	cc->applied_dsts += xf_engine_apply_end(s->e);
+	return n;
+}
+
 static void *control_main(void *arg)
 {
 	struct cctx *cc = arg;
@@ -251,7 +299,10 @@ static void *control_main(void *arg)
 			}
 			rcu_read_unlock();
 		}
-		cc->handed += xf_engine_harvest(s->e, harvest_cb, &sum);
+		if (sc->sync_apply)
+			cc->handed += sync_like_round(cc, &sum, iter);
+		else
+			cc->handed += xf_engine_harvest(s->e, harvest_cb, &sum);
 		cc->harvested += sum;
 		cc->harvests++;
 		iter++;
@@ -595,6 +646,30 @@ static void test_mt_reclaim_vs_admit(void **state)
 }
 
 /*
+ * The sync round's applies against admission: c* must still equal the sum
+ * of its pairs' c' and ts1* their minimum once quiet, every admitted packet
+ * is still collected exactly once, and TSan sees no race.
+ */
+static void test_mt_sync_apply(void **state)
+{
+	struct scenario sc = {
+		.name = "sync-apply",
+		.lim = { .max_records = 4096, .max_dsts_per_dev = NDST },
+		.pkts_per_worker = 60000,
+		.step_max_ns = 200 * US,
+		.jump_ns = 50 * MS,
+		.jump_one_in = 500,
+		.caps_unreachable = true,
+		.sync_apply = true,
+	};
+
+	(void)state;
+	params(&sc.pa, 20, 5, 5, 300, 3000, 10);
+	sc.pb = sc.pa;
+	run_scenario(&sc);
+}
+
+/*
  * ts2 = max(ts2, t) must hold under concurrency too.  Two workers send to the
  * same few keys with interleaved clocks (no restart, no reclaim: T_T1 is a
  * day).  done[k] is the largest time of a packet for key k that a worker has
@@ -756,6 +831,7 @@ int main(void)
 		cmocka_unit_test(test_mt_moderate),
 		cmocka_unit_test(test_mt_tiny),
 		cmocka_unit_test(test_mt_reclaim_vs_admit),
+		cmocka_unit_test(test_mt_sync_apply),
 		cmocka_unit_test(test_mt_ts2_monotonic),
 	};
 

@@ -12,12 +12,13 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sync/keys.h"
 #include "sync/merge.h"
 
-#define MM_MAXREC 512
+#define MM_MAXREC 4096
 #define MM_MAXPROXY 8
 #define MM_UNUSED __attribute__((unused))
 
@@ -173,7 +174,8 @@ static MM_UNUSED void mm_merge_pair(struct mm *m, const struct sync_params *sp,
 			d->w.t2 = p->w.t2;
 		if (mm_decay(&d->w, tt4, sp->r))
 			f |= SYNC_F_DDECAY;
-		d->w.c += in->dc;
+		/* A pair new to the master brings its whole window (a re-seed). */
+		d->w.c += f & SYNC_F_CREATE ? p->w.c : in->dc;
 	}
 	d->w.total += in->dc;
 	mm_out(o, f, &p->w, &d->w);
@@ -212,6 +214,49 @@ static MM_UNUSED int mm_batch(struct mm *m, const char *id, uint64_t seq, bool r
 	}
 	x->seq = seq;
 	return 0;
+}
+
+/*
+ * A call that was cut and then retried until it succeeded: got[] is the
+ * retry's reply, seq_last the call's last batch.  The library sends a call's
+ * pairs grouped by destination (merge.c), so the batches the cut call got
+ * applied are not a prefix of in[]; the retry marks their pairs DUP.  Pairs
+ * of different destinations touch different records and one destination's
+ * pairs keep their order, so the model may take them in input order: first
+ * the pairs the cut call applied; then (the retry) each of those returns the
+ * state after all of them; then the others merge.
+ */
+static MM_UNUSED void mm_retry(struct mm *m, const char *id, uint64_t seq_last,
+			       const struct sync_params *sp, const struct sync_pair_in *in,
+			       const struct sync_pair_out *got, size_t n,
+			       struct sync_pair_out *want)
+{
+	struct mm_proxy *x = mm_proxy(m, id);
+	struct sync_pair_out scratch;
+
+	if (!x->live) {
+		x->live = true;
+		snprintf(x->id, sizeof(x->id), "%s", id);
+	}
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			bool dup = got[i].flags & SYNC_F_DUP;
+			struct mm_pair *p = mm_pair(m, &in[i].key);
+			struct mm_dst *d = mm_dst(m, in[i].key.dst);
+
+			if (pass == 0 && dup) {
+				mm_merge_pair(m, sp, &in[i], &scratch);
+				x->total += in[i].dc;
+			} else if (pass == 1 && dup) {
+				mm_out(&want[i], SYNC_F_DUP, p->live ? &p->w : NULL,
+				       d->live ? &d->w : NULL);
+			} else if (pass == 2 && !dup) {
+				mm_merge_pair(m, sp, &in[i], &want[i]);
+				x->total += in[i].dc;
+			}
+		}
+	}
+	x->seq = seq_last;
 }
 
 #endif /* XPRO_TEST_MERGE_MODEL_H */

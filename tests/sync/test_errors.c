@@ -20,6 +20,7 @@
 #include "xpro/filter.h"
 #include "sync/keys.h"
 #include "sync/merge.h"
+#include "sync/read.h"
 #include "sync/redis.h"
 #include "redis_fixture.h"
 
@@ -177,7 +178,8 @@ static void test_paused_master(void **state)
 {
 	struct sync_pair_in in[6];
 	struct sync_pair_out out[6];
-	char err[256], key[SYNC_KEY_PAIR_MAX];
+	struct sync_record rec;
+	char err[256];
 	struct sync_conn *c;
 	int rc, tries = 0;
 
@@ -196,8 +198,8 @@ static void test_paused_master(void **state)
 	assert_int_equal(rc, 0);
 	printf("  paused: merged after %d more tries\n", tries);
 	for (size_t i = 0; i < 6; i++) {
-		sync_key_pair(&in[i].key, key);
-		assert_int_equal(rfx_hget(&fx, key, "total"), 5);
+		assert_int_equal(sync_read_pair(c, &in[i].key, &rec), 0);
+		assert_int_equal(rec.total, 5);
 	}
 	sync_conn_close(c);
 }
@@ -230,7 +232,8 @@ static void test_restarted_empty(void **state)
 {
 	struct sync_pair_in in[4];
 	struct sync_pair_out out[4];
-	char err[256], key[SYNC_KEY_PAIR_MAX];
+	struct sync_record rec;
+	char err[256];
 	struct sync_conn *c = try_open(fx.addr, NULL, "restart", err);
 	int rc;
 
@@ -255,8 +258,8 @@ static void test_restarted_empty(void **state)
 	assert_false(sync_conn_in_doubt(c));
 	assert_int_equal(sync_merge_batch(c, in, 4, out, &sp), 0);
 	assert_int_equal(out[0].flags & SYNC_F_CREATE, SYNC_F_CREATE);
-	sync_key_pair(&in[0].key, key);
-	assert_int_equal(rfx_hget(&fx, key, "total"), 3);
+	assert_int_equal(sync_read_pair(c, &in[0].key, &rec), 0);
+	assert_int_equal(rec.total, 3);
 
 	/* Flushed without a restart: the script itself refuses. */
 	rfx_ok(&fx, "FLUSHALL");

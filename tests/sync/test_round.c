@@ -302,7 +302,7 @@ static void test_master_restarts_empty(void **state)
 {
 	struct world W;
 	struct sync_round_stats st;
-	uint64_t merged[NPROXY], sent[NPROXY];
+	uint64_t merged[NPROXY], sent[NPROXY], drop_before[NPROXY];
 
 	(void)state;
 	assert_int_equal(world_up(&W, true, 1000), 0);
@@ -329,6 +329,10 @@ static void test_master_restarts_empty(void **state)
 		assert_int_equal(st.reseeds, 1);
 		assert_true(st.pairs_sent - sent[i] >= es.pairs);
 	}
+	for (int i = 0; i < NPROXY; i++)
+		drop_before[i] = W.px[i].victim_drop;
+	for (int i = 0; i < NPROXY; i++)
+		drop_before[i] = W.px[i].victim_drop;
 	for (int i = 0; i < 100; i++)
 		step(&W, true);
 	final_rounds(&W);
@@ -345,6 +349,8 @@ static void test_master_restarts_empty(void **state)
 		/* The new master counts from the restart on, exactly. */
 		assert_int_equal((uint64_t)rfx_hget(&W.redis, key, "total"),
 				 st.packets_merged - merged[i]);
+		/* The re-seed gave the new master the destination's whole window: drops go on. */
+		assert_true(x->victim_drop > drop_before[i]);
 	}
 	world_down(&W);
 }
