@@ -218,7 +218,8 @@ xpi_start_proxy()
 	rm -f "$XPI_T/$name.pid"
 	# shellcheck disable=SC2016
 	tb_exec "${XPI_PROXY_ROLE:-proxy}" sh -c 'echo $$ >"$0"; exec "$@"' "$XPI_T/$name.pid" \
-		"$PROXY" -i eth0 -P "$XPI_PROV" -s "$XPI_STATS" "${pin[@]}" "$@" \
+		"$PROXY" -i eth0 -P "$XPI_PROV" -s "$XPI_STATS" "${pin[@]}" \
+		--ctl-socket "$XPI_T/$name.sock" "$@" \
 		>/dev/null 2>"$XPI_T/$name.err" &
 	XPI_JOB[$name]=$!
 	xpi_wait_line "$name" "running:"
