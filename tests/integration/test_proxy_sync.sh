@@ -33,6 +33,13 @@ export TB_PROXIES=$NP TB_QUEUES=1
 tb_up || xpi_die "tb_up"
 xpi_provision $((NP * PER + 5))
 xps_master_start
+# The paper's layout: reads from a local replica (one here, shared), writes to the master.
+REPLICA_PORT=6391
+xpi_bg replica switch redis-server --bind $MASTER_ADDR --port $REPLICA_PORT --protected-mode no \
+	--save '' --appendonly no --dir "$XPI_T/redis" --dbfilename replica.rdb \
+	--replicaof $MASTER_ADDR $MASTER_PORT --loglevel warning
+xpi_wait_for "replica answers" 10 sh -c \
+	"ip netns exec $(tb_ns switch) redis-cli -h $MASTER_ADDR -p $REPLICA_PORT ping 2>/dev/null | grep -q PONG"
 
 # run TAG [PROXY ARGS]: one attack, results in TAG-*.json.
 run()
@@ -56,6 +63,10 @@ run()
 		xpi_wait "g${i}_$tag"
 	done
 	xpi_wait "gb_$tag"
+	if [ "$tag" = on ]; then
+		tb_exec switch redis-cli -h $MASTER_ADDR -p $REPLICA_PORT CLIENT LIST \
+			>"$XPI_T/replica_clients.txt"
+	fi
 	xps_settle $NP
 	xps_watch_end
 	mv "$XPI_T/first_drop.json" "$XPI_T/first_$tag.json"
@@ -67,7 +78,8 @@ run()
 	xpi_stop "bys_$tag"
 }
 
-run on --redis "$MASTER_ADDR:$MASTER_PORT" --sync-ms $PERIOD
+run on --redis "$MASTER_ADDR:$MASTER_PORT" --redis-replica "$MASTER_ADDR:$REPLICA_PORT" \
+	--sync-ms $PERIOD
 run off --proxy-id unused
 
 P_ON="p0_on p1_on p2_on"
@@ -86,6 +98,8 @@ xpi_check "generators sent everything, both runs" \
 	g0_on g1_on g2_on g0_off g1_off g2_off
 xpi_check "sync on: every proxy synced, no failed round, each saw the other two" \
 	"all(p.sync.state == 'up' and p.sync.rounds_failed == 0 and p.sync.others == 2 for p in (p0_on, p1_on, p2_on))" $P_ON
+xpi_check "sync on: every proxy read W from the replica (its clients: the three proxies)" \
+	"sum(f'addr={a}:' in open('$XPI_T/replica_clients.txt').read() for a in ('198.18.0.1', '198.18.0.2', '198.18.0.3')) == 3"
 xpi_check "sync on: every proxy dropped victim-bound traffic (DROP_DST)" \
 	"all(verd(p, 'DROP_DST') > 0 for p in (p0_on, p1_on, p2_on)) and len(first_on.ms) == 3" \
 	$P_ON first_on

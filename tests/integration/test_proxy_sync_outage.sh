@@ -8,8 +8,10 @@
 #      with its last global view, and after reconnection the master's per-proxy totals equal
 #      the packets each proxy admitted, exactly.
 #   2. Between attacks the master is killed, its data wiped, and restarted empty: every proxy
-#      notices the new instance and re-seeds it with every live pair; the new master counts
-#      exactly what was admitted since.
+#      notices the new instance and re-seeds it with every live pair, and the new master
+#      counts exactly what was admitted since.  (Whether the re-seeded destination window
+#      holds the pairs' counts is checked in simulated time, tests/sync/test_round.c: here the
+#      idle gap between attacks already dilutes the window below T_F2, re-seeded or not.)
 #   3. Start-up: a wrong password is a clear error and the proxy does not start; a master
 #      nobody answers for is not fatal (the proxy starts and retries).
 set -euo pipefail
