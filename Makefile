@@ -81,6 +81,8 @@ help:
 	@echo "make demo       run a proxy on a namespace testbed under attack; print who got what"
 	@echo "make format     apply .clang-format;  make format-check: fail on drift"
 	@echo "make config-doc rewrite docs/config.md from xpro-proxy's key table"
+	@echo "make docker-testbed  three proxies, devices, victim in docker compose; attack"
+	@echo "                with sync on and off; print the outcome (make docker-image: images)"
 	@echo "make clean      remove build/"
 
 deps:
@@ -278,3 +280,11 @@ $(B)/xproctl: $(XPROCTL_OBJS)
 $(B)/tests/test_xproctl_fmt: $(B)/src/control/xproctl/fmt.o
 $(B)/asan/tests/test_xproctl_fmt: $(B)/asan/src/control/xproctl/fmt.o
 all: $(B)/xproctl
+
+# --- docker testbed (issue 6, docker/README.md): images from debootstrap, no registry -----
+.PHONY: docker-image docker-testbed
+docker-image: all
+	@docker/image.sh
+docker-testbed: all
+	@docker/testbed.sh
+

@@ -202,7 +202,7 @@ static bool parse_tunnel(struct cursor *c, struct udphdr *udp, struct xf_key *ke
 		return false;
 	type = xpro_tun_type(th);
 	if (xpro_tun_version(th) != XPRO_TUN_VERSION || type < XPRO_MSG_DATA ||
-	    type > XPRO_MSG_MAX || th->reserved || (th->flags & ~XPRO_TUN_F_KNOWN))
+	    type > XPRO_MSG_TO_PROXY_MAX || th->reserved || (th->flags & ~XPRO_TUN_F_KNOWN))
 		return false;
 	key->dev = bpf_ntohl(th->dev);
 	if (type != XPRO_MSG_DATA)

@@ -148,7 +148,8 @@ static int header_check(const uint8_t *msg, size_t len, struct tun_pkt *out)
 		return -TUN_REJ_SHORT;
 	if (xpro_tun_version(&h) != XPRO_TUN_VERSION)
 		return -TUN_REJ_VERSION;
-	if (out->type < 1 || out->type > XPRO_MSG_MAX)
+	/* PROBE_REPLY and OVERLOAD go the other way: a reflected one is refused here. */
+	if (out->type < 1 || out->type > XPRO_MSG_TO_PROXY_MAX)
 		return -TUN_REJ_TYPE;
 	/* ENCRYPTED is known but unsupported until issue 5: refused like the rest. */
 	if (h.flags || h.reserved)

@@ -252,3 +252,13 @@ int tun_devtab_view(struct tun_devtab *t, uint32_t dev, struct tun_dev_view *out
 	out->prev_top = ep[TUN_EP_PREV].top;
 	return 0;
 }
+
+int tun_devtab_secret(struct tun_devtab *t, uint32_t dev, uint8_t secret[XPRO_TUN_SECRET_LEN])
+{
+	const struct tun_dev *d = tun_devset_find(tun_devtab_cur(t), dev);
+
+	if (!d || !d->active)
+		return -ENOENT;
+	memcpy(secret, d->secret, XPRO_TUN_SECRET_LEN);
+	return 0;
+}

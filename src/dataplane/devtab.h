@@ -78,4 +78,10 @@ struct tun_dev_view {
 /* Look dev up.  Returns 0 with *out filled, or -ENOENT.  Inside rcu_read_lock(). */
 int tun_devtab_view(struct tun_devtab *t, uint32_t dev, struct tun_dev_view *out);
 
+/*
+ * Copy an active device's secret (the proxy derives PK from it to answer the
+ * device).  Returns 0 or -ENOENT.  Inside rcu_read_lock() or control thread.
+ */
+int tun_devtab_secret(struct tun_devtab *t, uint32_t dev, uint8_t secret[XPRO_TUN_SECRET_LEN]);
+
 #endif

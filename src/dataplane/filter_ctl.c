@@ -136,6 +136,9 @@ static void pair_view(const struct xf_pair *pr, struct xf_pair_view *v)
 	v->key = pr->key;
 	v->ts1 = XF_LOAD(pr->ts1);
 	v->ts2 = XF_LOAD(pr->ts2);
+	/* A restart stores ts1 = t before it moves ts2 to t: we may see between. */
+	if (v->ts2 < v->ts1)
+		v->ts2 = v->ts1;
 	v->count = XF_LOAD(pr->c) & ~XF_DEAD;
 	v->dc = XF_LOAD(pr->dc) & ~XF_DEAD;
 	v->mark = XF_LOAD(pr->mark) & XF_MARK_RESTART;

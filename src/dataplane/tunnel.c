@@ -12,26 +12,47 @@
 #include "dataplane/siphash.h"
 #include "dataplane/tunnel.h"
 
-#define IK_LABEL "xpro-ik"
-#define LABEL_LEN (sizeof(IK_LABEL) - 1) /* 7 */
+#define LABEL_LEN 7 /* every TUN_LABEL_* */
 #define KDF_MSG_LEN (LABEL_LEN + 1 + 4 + 1) /* label, 00, be32(epoch), word index */
 
-void tun_derive_ik(const uint8_t secret[XPRO_TUN_SECRET_LEN], uint32_t epoch,
-		   uint8_t ik[TUN_IK_LEN])
+_Static_assert(sizeof(TUN_LABEL_IK) - 1 == LABEL_LEN && sizeof(TUN_LABEL_PK) - 1 == LABEL_LEN &&
+		       sizeof(TUN_LABEL_EK) - 1 == LABEL_LEN,
+	       "labels are 7 bytes");
+
+void tun_derive(const uint8_t secret[XPRO_TUN_SECRET_LEN], const char *label, uint32_t epoch,
+		uint8_t *out, unsigned nwords)
 {
 	uint8_t msg[KDF_MSG_LEN] = { 0 };
 	uint32_t epoch_be = htonl(epoch);
 	struct tun_sipkey k;
 	uint64_t w;
 
-	memcpy(msg, IK_LABEL, LABEL_LEN);
+	memcpy(msg, label, LABEL_LEN);
 	memcpy(msg + LABEL_LEN + 1, &epoch_be, 4);
 	tun_sipkey_load(&k, secret);
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < nwords; i++) {
 		msg[KDF_MSG_LEN - 1] = (uint8_t)i;
 		w = htole64(tun_siphash_k(&k, msg, sizeof(msg)));
-		memcpy(ik + 8 * i, &w, 8);
+		memcpy(out + 8 * i, &w, 8);
 	}
+}
+
+void tun_derive_ik(const uint8_t secret[XPRO_TUN_SECRET_LEN], uint32_t epoch,
+		   uint8_t ik[TUN_IK_LEN])
+{
+	tun_derive(secret, TUN_LABEL_IK, epoch, ik, TUN_IK_LEN / 8);
+}
+
+void tun_derive_pk(const uint8_t secret[XPRO_TUN_SECRET_LEN], uint32_t epoch,
+		   uint8_t pk[TUN_PK_LEN])
+{
+	tun_derive(secret, TUN_LABEL_PK, epoch, pk, TUN_PK_LEN / 8);
+}
+
+void tun_derive_ek(const uint8_t secret[XPRO_TUN_SECRET_LEN], uint32_t epoch,
+		   uint8_t ek[TUN_EK_LEN])
+{
+	tun_derive(secret, TUN_LABEL_EK, epoch, ek, TUN_EK_LEN / 8);
 }
 
 int tun_seal(uint8_t *buf, size_t buflen, const uint8_t ik[TUN_IK_LEN], unsigned type,

@@ -21,6 +21,20 @@
 #define TUN_MIN_MSG (TUN_OVERHEAD + TUN_MIN_PAYLOAD) /* 48 */
 #define TUN_MAX_MSG 65535 /* a UDP payload can hold no more */
 #define TUN_IK_LEN 16
+#define TUN_PK_LEN 16
+#define TUN_EK_LEN 32
+
+/* Key derivation labels (docs/protocol.md "Directions and keys"), 7 bytes each. */
+#define TUN_LABEL_IK "xpro-ik" /* device -> proxy tag */
+#define TUN_LABEL_PK "xpro-pk" /* proxy -> device tag */
+#define TUN_LABEL_EK "xpro-ek" /* device -> proxy ChaCha20-Poly1305 key */
+
+/*
+ * Key word i of epoch under label: SipHash-2-4(secret, label 00 be32(epoch) i),
+ * written little-endian to out + 8 * i, for i < nwords.
+ */
+void tun_derive(const uint8_t secret[XPRO_TUN_SECRET_LEN], const char *label, uint32_t epoch,
+		uint8_t *out, unsigned nwords);
 
 /*
  * Derive the integrity key IK of one epoch from the (device, proxy) secret:
@@ -29,6 +43,11 @@
  */
 void tun_derive_ik(const uint8_t secret[XPRO_TUN_SECRET_LEN], uint32_t epoch,
 		   uint8_t ik[TUN_IK_LEN]);
+/* The proxy -> device tag key PK and the AEAD key EK of one epoch. */
+void tun_derive_pk(const uint8_t secret[XPRO_TUN_SECRET_LEN], uint32_t epoch,
+		   uint8_t pk[TUN_PK_LEN]);
+void tun_derive_ek(const uint8_t secret[XPRO_TUN_SECRET_LEN], uint32_t epoch,
+		   uint8_t ek[TUN_EK_LEN]);
 
 /* Bytes tun_seal() writes for a payload of payload_len bytes. */
 static inline size_t tun_seal_len(size_t payload_len)
@@ -62,7 +81,7 @@ enum tun_rej {
 	TUN_OK = 0,
 	TUN_REJ_SHORT, /* fewer than TUN_MIN_MSG bytes */
 	TUN_REJ_VERSION, /* version is not 1 */
-	TUN_REJ_TYPE, /* type not in 1..XPRO_MSG_MAX */
+	TUN_REJ_TYPE, /* type not DATA or PROBE (proxy -> device types included) */
 	TUN_REJ_FLAGS, /* unknown flag, ENCRYPTED (unsupported yet) or reserved != 0 */
 	TUN_REJ_UNKNOWN_DEV, /* device index not provisioned */
 	TUN_REJ_INACTIVE, /* device provisioned inactive */

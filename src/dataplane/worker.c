@@ -23,6 +23,69 @@
 
 #define IDLE_POLL_MS 100
 
+void dp_ctl_ring_init(struct dp_ctl_ring *r)
+{
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->mu, NULL);
+}
+
+void dp_ctl_ring_fini(struct dp_ctl_ring *r)
+{
+	pthread_mutex_destroy(&r->mu);
+}
+
+bool dp_ctl_push(struct dp_ctl_ring *r, const struct dp_ctl_msg *m)
+{
+	bool ok;
+
+	pthread_mutex_lock(&r->mu);
+	ok = r->tail - r->head < DP_CTL_RING;
+	if (ok)
+		r->m[r->tail++ % DP_CTL_RING] = *m;
+	else
+		r->dropped++;
+	pthread_mutex_unlock(&r->mu);
+	return ok;
+}
+
+unsigned dp_ctl_pop(struct dp_ctl_ring *r, struct dp_ctl_msg *out, unsigned max)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&r->mu);
+	while (n < max && r->head != r->tail)
+		out[n++] = r->m[r->head++ % DP_CTL_RING];
+	pthread_mutex_unlock(&r->mu);
+	return n;
+}
+
+static void ctl_push(struct dp_worker *w, const struct dp_ctl_msg *m)
+{
+	if (w->env->ctl && dp_ctl_push(w->env->ctl, m))
+		dp_count_add(&w->st.ctl_queued, 1);
+}
+
+/* An authenticated PROBE: the control thread answers it (payload checked there). */
+static void queue_probe(struct dp_worker *w, const struct tun_pkt *pkt, const struct dp_outer *o)
+{
+	struct dp_ctl_msg m = { .kind = DP_CTL_PROBE,
+				.sport = o->sport,
+				.dev = pkt->dev,
+				.epoch = pkt->epoch,
+				.seq = pkt->seq };
+
+	if (pkt->inner_len >= sizeof(struct xpro_probe)) {
+		const struct xpro_probe *p = (const struct xpro_probe *)pkt->inner;
+
+		if (p->pver != XPRO_PAYLOAD_VERSION)
+			return; /* a later version the proxy cannot read: no reply */
+		m.caps = p->caps;
+		m.role = p->role;
+	}
+	memcpy(m.src, o->src, sizeof(m.src));
+	ctl_push(w, &m);
+}
+
 int dp_worker_init(struct dp_worker *w)
 {
 	w->xf = xf_worker_new(w->env->engine);
@@ -103,6 +166,9 @@ struct burst {
 	uint32_t inner_off[DP_BATCH_MAX], inner_len[DP_BATCH_MAX];
 	uint8_t mac[DP_BATCH_MAX][6]; /* next hop of each packet to transmit */
 	uint16_t tx[DP_BATCH_MAX]; /* indexes of the packets to transmit */
+	uint32_t epoch[DP_BATCH_MAX]; /* for an OVERLOAD warning */
+	uint16_t sport[DP_BATCH_MAX]; /* outer source: where a warning goes */
+	uint8_t src[DP_BATCH_MAX][16];
 	unsigned n;
 };
 
@@ -134,6 +200,8 @@ static void authenticate(struct dp_worker *w, uint32_t idx, uint32_t n, struct b
 		}
 		if (pkt.type != XPRO_MSG_DATA) {
 			dp_count_add(&w->st.control, 1);
+			if (pkt.type == XPRO_MSG_PROBE)
+				queue_probe(w, &pkt, &o);
 			goto recycle;
 		}
 		if (w->env->stage == DP_STAGE_AUTH)
@@ -142,6 +210,9 @@ static void authenticate(struct dp_worker *w, uint32_t idx, uint32_t n, struct b
 		b->addr[b->n] = d->addr;
 		b->inner_off[b->n] = (uint32_t)(pkt.inner - p);
 		b->inner_len[b->n] = pkt.inner_len;
+		b->epoch[b->n] = pkt.epoch;
+		b->sport[b->n] = o.sport;
+		memcpy(b->src[b->n], o.src, sizeof(o.src));
 		b->n++;
 		continue;
 recycle:
@@ -149,6 +220,19 @@ recycle:
 	}
 	dp_count_add(&w->st.rx, n);
 	dp_count_add(&w->st.rx_bytes, bytes);
+}
+
+/* Algorithm 2 dropped a pair and warns (at most once per interval per device). */
+static void queue_warn(struct dp_worker *w, const struct burst *b, unsigned i)
+{
+	struct dp_ctl_msg m = { .kind = DP_CTL_WARN,
+				.sport = b->sport[i],
+				.dev = b->key[i].dev,
+				.epoch = b->epoch[i] };
+
+	memcpy(m.src, b->src[i], sizeof(m.src));
+	memcpy(m.dst, b->key[i].dst, sizeof(m.dst));
+	ctl_push(w, &m);
 }
 
 /*
@@ -165,6 +249,8 @@ static void act(struct dp_worker *w, struct burst *b, uint64_t now)
 	for (unsigned i = 0; i < b->n; i++) {
 		uint8_t *p = dp_xsk_data(x, b->addr[i]);
 
+		if (b->verdict[i] & XF_WARN)
+			queue_warn(w, b, i);
 		switch (xf_verdict_of(b->verdict[i])) {
 		case XF_PASS:
 			if (w->env->stage == DP_STAGE_FILTER)

@@ -33,8 +33,50 @@ enum dp_stage {
 	DP_STAGE_REFLECT, /* receive and send back out unchanged */
 };
 
+/*
+ * Work a worker hands to the control thread (the proxy management protocol,
+ * docs/protocol.md): an authenticated PROBE to answer, or a pair Algorithm 2
+ * dropped with a warning.  Only authenticated messages ever get here.
+ */
+enum dp_ctl_kind {
+	DP_CTL_PROBE = 1,
+	DP_CTL_WARN, /* DROP_PAIR with XF_WARN: send OVERLOAD PAIR_DROPPED */
+};
+
+struct dp_ctl_msg {
+	uint8_t kind; /* enum dp_ctl_kind */
+	uint8_t caps, role; /* PROBE: from its payload */
+	uint16_t sport; /* outer source port */
+	uint32_t dev, epoch;
+	uint64_t seq; /* PROBE: its sequence number, echoed */
+	uint8_t src[16]; /* outer source address, IPv4-mapped */
+	uint8_t dst[16]; /* WARN: the pair's inner destination */
+};
+
+/*
+ * A bounded queue from the workers to the control thread.  A mutex, not a
+ * lock-free ring: only authenticated control messages and rate-limited
+ * warnings come here (a few per device per second), never DATA.  When full,
+ * messages are dropped and counted: the device probes again.
+ */
+#define DP_CTL_RING 1024
+struct dp_ctl_ring {
+	pthread_mutex_t mu;
+	unsigned head, tail; /* free-running; tail - head entries queued */
+	uint64_t dropped;
+	struct dp_ctl_msg m[DP_CTL_RING];
+};
+
+void dp_ctl_ring_init(struct dp_ctl_ring *r);
+void dp_ctl_ring_fini(struct dp_ctl_ring *r);
+/* Queue one message; returns false (counted) when full.  Any thread. */
+bool dp_ctl_push(struct dp_ctl_ring *r, const struct dp_ctl_msg *m);
+/* Take up to max messages, oldest first; returns how many.  Control thread. */
+unsigned dp_ctl_pop(struct dp_ctl_ring *r, struct dp_ctl_msg *out, unsigned max);
+
 /* Shared by all workers; set up by the control thread before they start. */
 struct dp_env {
+	struct dp_ctl_ring *ctl; /* NULL: control messages are counted and dropped */
 	struct xf_engine *engine;
 	struct tun_devtab *devtab;
 	struct dp_nh *nh;
@@ -55,7 +97,8 @@ struct dp_worker_stats {
 	uint64_t rx, rx_bytes;
 	uint64_t not_tunnel; /* steered to us but not a tunnel datagram */
 	uint64_t rejected[TUN_REJ_N]; /* by tun_auth reason */
-	uint64_t control; /* authenticated control messages (issue 5) */
+	uint64_t control; /* authenticated control messages (PROBE) */
+	uint64_t ctl_queued; /* PROBEs and warnings handed to the control thread */
 	uint64_t tx, tx_bytes; /* forwarded through AF_XDP */
 	uint64_t tx_kernel; /* forwarded through the kernel: next hop unknown */
 	uint64_t tx_fail; /* could not be sent (ring full, send error) */

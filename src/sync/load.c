@@ -11,12 +11,15 @@
 #include "sync/load.h"
 #include "sync/lua.h"
 
+/* id, pps, util, age, tunnel address. */
+#define LOAD_REPLY_ENTRY SYNC_LOAD_REPLY_ENTRY
+
 static redisReply *eval_load(struct sync_conn *c, int *rc, const struct sync_load *mine,
 			     uint32_t max_age_ms)
 {
 	char pps[24], util[16], age[16];
-	const char *argv[8];
-	size_t len[8];
+	const char *argv[9];
+	size_t len[9];
 	redisReply *r;
 
 	snprintf(pps, sizeof(pps), "%llu", mine ? (unsigned long long)mine->pps : 0ULL);
@@ -30,10 +33,11 @@ static redisReply *eval_load(struct sync_conn *c, int *rc, const struct sync_loa
 	argv[5] = pps;
 	argv[6] = util;
 	argv[7] = age;
-	for (int i = 0; i < 8; i++)
+	argv[8] = mine ? mine->tun_addr : "";
+	for (int i = 0; i < 9; i++)
 		len[i] = strlen(argv[i]);
 	for (int tries = 0;; tries++) {
-		r = sync_conn_cmd(c, rc, 8, argv, len);
+		r = sync_conn_cmd(c, rc, 9, argv, len);
 		if (!r || !sync_reply_noscript(r) || tries == 1)
 			return r;
 		freeReplyObject(r);
@@ -47,7 +51,9 @@ static int parse_entry(redisReply **e, struct sync_load *out)
 {
 	if (e[0]->type != REDIS_REPLY_STRING || e[0]->len > SYNC_PROXY_ID_MAX)
 		return -EPROTO;
-	for (int k = 1; k < SYNC_LOAD_REPLY_ENTRY; k++) {
+	if (e[4]->type != REDIS_REPLY_STRING || e[4]->len > SYNC_TUN_ADDR_MAX)
+		return -EPROTO;
+	for (int k = 1; k < 4; k++) {
 		if (e[k]->type != REDIS_REPLY_INTEGER || e[k]->integer < 0)
 			return -EPROTO;
 	}
@@ -56,6 +62,8 @@ static int parse_entry(redisReply **e, struct sync_load *out)
 	out->pps = (uint64_t)e[1]->integer;
 	out->util_permille = (uint32_t)e[2]->integer;
 	out->age_us = (uint64_t)e[3]->integer;
+	memcpy(out->tun_addr, e[4]->str, e[4]->len);
+	out->tun_addr[e[4]->len] = '\0';
 	return 0;
 }
 
@@ -79,12 +87,12 @@ int sync_exchange_loads(struct sync_conn *c, const struct sync_load *mine, struc
 		return rc;
 	if (r->type == REDIS_REPLY_ERROR) {
 		rc = sync_conn_reply_err(c, r, "load");
-	} else if (r->type != REDIS_REPLY_ARRAY || r->elements % SYNC_LOAD_REPLY_ENTRY) {
+	} else if (r->type != REDIS_REPLY_ARRAY || r->elements % LOAD_REPLY_ENTRY) {
 		rc = sync_conn_fail(c, EPROTO, "redis %s: load: unexpected reply", c->addr);
 	} else {
-		m = r->elements / SYNC_LOAD_REPLY_ENTRY;
+		m = r->elements / LOAD_REPLY_ENTRY;
 		for (size_t i = 0; i < m && i < max && !rc; i++) {
-			if (parse_entry(r->element + i * SYNC_LOAD_REPLY_ENTRY, &others[i]))
+			if (parse_entry(r->element + i * LOAD_REPLY_ENTRY, &others[i]))
 				rc = sync_conn_fail(c, EPROTO, "redis %s: load: bad entry",
 						    c->addr);
 		}

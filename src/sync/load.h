@@ -20,11 +20,19 @@
  * busiest worker's busy time over the period, in permille (a proxy is as
  * loaded as its busiest queue: RSS does not move flows between queues).
  */
+#define SYNC_TUN_ADDR_MAX 47 /* "[" INET6_ADDRSTRLEN - 1 "]:65535" */
+
 struct sync_load {
 	char proxy_id[SYNC_PROXY_ID_MAX + 1];
 	uint64_t pps;
 	uint32_t util_permille; /* 0 .. 1000 */
 	uint64_t age_us; /* in results: how long ago it was published (master's clock) */
+	/*
+	 * The proxy's tunnel address, "a.b.c.d:port" or "[v6]:port", so that
+	 * PROBE_REPLY can name its peers; empty: not published (or read from a
+	 * replica, whose reader predates it).
+	 */
+	char tun_addr[SYNC_TUN_ADDR_MAX + 1];
 };
 
 /*

@@ -37,6 +37,6 @@ extern const char sync_merge_lua[];
  * Ages are taken on the master's clock (TIME), so proxies' clocks may differ.
  */
 extern const char sync_load_lua[];
-#define SYNC_LOAD_REPLY_ENTRY 4
+#define SYNC_LOAD_REPLY_ENTRY 5
 
 #endif /* XPRO_SYNC_LUA_H */

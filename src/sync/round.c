@@ -323,13 +323,17 @@ static int replica_loads(struct sync_round *r, uint32_t max_age_ms)
 	for (size_t i = 0; i + 1 < rep->elements && r->nothers < OTHERS_MAX; i += 2) {
 		struct sync_load *l = &r->others[r->nothers];
 		unsigned long long pps, ts;
+		char addr[SYNC_TUN_ADDR_MAX + 1] = "";
 		unsigned util;
 
+		/* The value is "pps util ts [tunnel address]" (load_lua.c). */
 		if (rep->element[i]->len > SYNC_PROXY_ID_MAX ||
 		    !strcmp(rep->element[i]->str, r->proxy_id) ||
-		    sscanf(rep->element[i + 1]->str, "%llu %u %llu", &pps, &util, &ts) != 3 ||
+		    sscanf(rep->element[i + 1]->str, "%llu %u %llu %47s", &pps, &util, &ts, addr) <
+			    3 ||
 		    ts > now || now - ts > (uint64_t)max_age_ms * 1000)
 			continue;
+		memcpy(l->tun_addr, addr, sizeof(l->tun_addr));
 		snprintf(l->proxy_id, sizeof(l->proxy_id), "%s", rep->element[i]->str);
 		l->pps = pps;
 		l->util_permille = util;

@@ -136,6 +136,13 @@ static const struct fixture fixtures[] = {
 	{ "version 2", { .ver_type = VT(2, XPRO_MSG_DATA) }, MALFORMED },
 	{ "type 0", { .ver_type = VT(XPRO_TUN_VERSION, 0) }, MALFORMED },
 	{ "type 5", { .ver_type = VT(XPRO_TUN_VERSION, XPRO_MSG_MAX + 1) }, MALFORMED },
+	/* Proxy -> device types reflected at a proxy: dropped before userspace. */
+	{ "probe reply (other direction)",
+	  { .ver_type = VT(XPRO_TUN_VERSION, XPRO_MSG_PROBE_REPLY), .inner = IN_NONE },
+	  MALFORMED },
+	{ "overload (other direction)",
+	  { .ver_type = VT(XPRO_TUN_VERSION, XPRO_MSG_OVERLOAD), .inner = IN_NONE },
+	  MALFORMED },
 	{ "type 15", { .ver_type = VT(XPRO_TUN_VERSION, 15) }, MALFORMED },
 	{ "reserved nonzero", { .reserved = 0x0100 }, MALFORMED },
 	{ "unknown flag", { .flags = 0x80 }, MALFORMED },
@@ -204,12 +211,6 @@ static const struct fixture fixtures[] = {
 	  VALID },
 	{ "other active device", { .dev = DEV_ACTIVE2 }, VALID },
 	{ "probe", { .ver_type = VT(XPRO_TUN_VERSION, XPRO_MSG_PROBE), .inner = IN_NONE }, VALID },
-	{ "probe reply",
-	  { .ver_type = VT(XPRO_TUN_VERSION, XPRO_MSG_PROBE_REPLY), .inner = IN_NONE },
-	  VALID },
-	{ "overload",
-	  { .ver_type = VT(XPRO_TUN_VERSION, XPRO_MSG_OVERLOAD), .inner = IN_NONE },
-	  VALID },
 };
 
 /* --- frame building ------------------------------------------------------ */

@@ -828,10 +828,8 @@ static int group_teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mt_moderate),
-		cmocka_unit_test(test_mt_tiny),
-		cmocka_unit_test(test_mt_reclaim_vs_admit),
-		cmocka_unit_test(test_mt_sync_apply),
+		cmocka_unit_test(test_mt_moderate),	    cmocka_unit_test(test_mt_tiny),
+		cmocka_unit_test(test_mt_reclaim_vs_admit), cmocka_unit_test(test_mt_sync_apply),
 		cmocka_unit_test(test_mt_ts2_monotonic),
 	};
 

@@ -115,7 +115,8 @@ static void check_accepted(const uint8_t *msg, size_t len, const struct tun_pkt 
 
 	if (p->inner != msg + TUN_HDR_LEN || p->inner_len != len - TUN_OVERHEAD)
 		abort();
-	if (p->type < 1 || p->type > XPRO_MSG_MAX || !find(p->dev) || !find(p->dev)->active)
+	if (p->type < 1 || p->type > XPRO_MSG_TO_PROXY_MAX || !find(p->dev) ||
+	    !find(p->dev)->active)
 		abort();
 	if (p->type == XPRO_MSG_DATA &&
 	    (p->key.dev != p->dev || (p->inner_ver != 4 && p->inner_ver != 6)))

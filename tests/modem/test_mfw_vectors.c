@@ -86,6 +86,29 @@ static void test_constants_agree(void **state)
 	assert_int_equal(MFW_OFF_DEV, offsetof(struct xpro_tun_hdr, dev));
 	assert_int_equal(MFW_OFF_SEQ, offsetof(struct xpro_tun_hdr, seq_hi));
 	assert_int_equal(MFW_PROBE_LEN, TUN_MIN_PAYLOAD);
+	assert_int_equal(MFW_PROBE_LEN, sizeof(struct xpro_probe));
+	assert_int_equal(MFW_PROBE_OFF_CAPS, offsetof(struct xpro_probe, caps));
+	assert_int_equal(MFW_PROBE_OFF_ROLE, offsetof(struct xpro_probe, role));
+	assert_int_equal(MFW_REPLY_FIXED_LEN, sizeof(struct xpro_probe_reply));
+	assert_int_equal(MFW_REPLY_OFF_ECHO, offsetof(struct xpro_probe_reply, echo_hi));
+	assert_int_equal(MFW_REPLY_OFF_PVER, offsetof(struct xpro_probe_reply, pver));
+	assert_int_equal(MFW_REPLY_OFF_FLAGS, offsetof(struct xpro_probe_reply, flags));
+	assert_int_equal(MFW_REPLY_OFF_LOAD, offsetof(struct xpro_probe_reply, load));
+	assert_int_equal(MFW_REPLY_OFF_NPEERS, offsetof(struct xpro_probe_reply, npeers));
+	assert_int_equal(MFW_REPLY_MAX_PEERS, XPRO_REPLY_MAX_PEERS);
+	assert_int_equal(MFW_REPLY_F_ENC_OK, XPRO_REPLY_F_ENC_OK);
+	assert_int_equal(MFW_REPLY_F_UNAVAIL, XPRO_REPLY_F_UNAVAIL);
+	assert_int_equal(MFW_PEER_LEN, sizeof(struct xpro_peer));
+	assert_int_equal(MFW_PEER_OFF_PORT, offsetof(struct xpro_peer, port));
+	assert_int_equal(MFW_PEER_OFF_LOAD, offsetof(struct xpro_peer, load));
+	assert_int_equal(MFW_PEER_OFF_STATE, offsetof(struct xpro_peer, state));
+	assert_int_equal(MFW_OVERLOAD_LEN, sizeof(struct xpro_overload));
+	assert_int_equal(MFW_OVL_OFF_REASON, offsetof(struct xpro_overload, reason));
+	assert_int_equal(MFW_OVL_OFF_LOAD, offsetof(struct xpro_overload, load));
+	assert_int_equal(MFW_OVL_OFF_HOLD, offsetof(struct xpro_overload, hold_ms));
+	assert_int_equal(MFW_OVL_OFF_DST, offsetof(struct xpro_overload, dst));
+	assert_int_equal(MFW_OVL_PAIR_DROPPED, XPRO_OVL_PAIR_DROPPED);
+	assert_int_equal(MFW_OVL_BUSY, XPRO_OVL_BUSY);
 	assert_int_equal(MFW_EIO, EIO);
 	assert_int_equal(MFW_EAGAIN, EAGAIN);
 	assert_int_equal(MFW_EINVAL, EINVAL);
@@ -138,6 +161,10 @@ static void test_kdf_vectors(void **state)
 	assert_memory_equal(out, vec_pk_1, 16);
 	proxy_kdf("xpro-pk", 1, out, 2);
 	assert_memory_equal(out, vec_pk_1, 16);
+	tun_derive_pk(secret0f, 0x01020304, out);
+	assert_memory_equal(out, vec_pk_1020304, 16);
+	tun_derive_ek(secret0f, 0x01020304, out);
+	assert_memory_equal(out, vec_ek_1020304, 32);
 	mfw_kdf(secret0f, MFW_LABEL_PK, 0x01020304, out, 2);
 	assert_memory_equal(out, vec_pk_1020304, 16);
 	mfw_kdf(secret0f, MFW_LABEL_EK, 1, out, 4);
@@ -275,12 +302,12 @@ static void test_directions_separated(void **state)
 	uint8_t buf[256];
 	struct tun_pkt p;
 
-	/* A proxy message reflected to the proxy: wrong key, nothing spent. */
+	/* A proxy message reflected to the proxy: refused by type, before any key. */
 	rcu_read_lock();
 	assert_int_equal(tun_devtab_view(t, VEC_DEV, &before), 0);
 	rcu_read_unlock();
-	assert_int_equal(proxy_auth(t, vec_reply, sizeof(vec_reply), &p), -TUN_REJ_MAC);
-	assert_int_equal(proxy_auth(t, vec_overload, sizeof(vec_overload), &p), -TUN_REJ_MAC);
+	assert_int_equal(proxy_auth(t, vec_reply, sizeof(vec_reply), &p), -TUN_REJ_TYPE);
+	assert_int_equal(proxy_auth(t, vec_overload, sizeof(vec_overload), &p), -TUN_REJ_TYPE);
 	rcu_read_lock();
 	assert_int_equal(tun_devtab_view(t, VEC_DEV, &after), 0);
 	rcu_read_unlock();

@@ -46,7 +46,7 @@ static void test_exchange(void **state)
 {
 	struct sync_conn *a = open_conn("pa"), *b = open_conn("pb"), *z = open_conn("pz");
 	struct sync_load wa = { .pps = 1000, .util_permille = 250 };
-	struct sync_load wb = { .pps = 2000, .util_permille = 500 };
+	struct sync_load wb = { .pps = 2000, .util_permille = 500, .tun_addr = "198.18.0.2:7447" };
 	struct sync_load got[4];
 
 	(void)state;
@@ -59,6 +59,10 @@ static void test_exchange(void **state)
 	assert_int_equal(sync_exchange_loads(a, NULL, got, 4, 5000), 1);
 	assert_string_equal(got[0].proxy_id, "pb");
 	assert_int_equal(got[0].pps, 2000);
+	/* The tunnel address travels with W; a proxy that published none has an empty one. */
+	assert_string_equal(got[0].tun_addr, "198.18.0.2:7447");
+	assert_int_equal(sync_exchange_loads(b, NULL, got, 4, 5000), 1);
+	assert_string_equal(got[0].tun_addr, "");
 	/* A reader that publishes nothing sees both others; a short buffer gets the count. */
 	assert_int_equal(sync_exchange_loads(z, NULL, got, 1, 5000), 2);
 	assert_int_equal(sync_exchange_loads(z, NULL, NULL, 0, 5000), 2);

@@ -174,6 +174,8 @@ static const struct {
 	{ "redis-timeout-ms", "500" },
 	{ "log-level", "debug" },
 	{ "verbose", "2" },
+	{ "ctl-socket", "/run/xpro/t.sock" },
+	{ "metrics", "127.0.0.1:9464" },
 };
 #define NEVERY (sizeof(every) / sizeof(every[0]))
 
@@ -221,6 +223,8 @@ static void check_every(const struct px_config *c)
 	assert_int_equal(c->log_level, PX_LOG_DEBUG);
 	assert_int_equal(c->verbose, 2);
 	assert_int_equal(px_config_log_level(c), PX_LOG_DEBUG + 2);
+	assert_string_equal(c->ctl_socket, "/run/xpro/t.sock");
+	assert_string_equal(c->metrics, "127.0.0.1:9464");
 }
 
 /* A new key must get a sample above (and a line in check_every). */

@@ -250,7 +250,7 @@ static void test_rej_type(void **state)
 	for (unsigned type = 0; type < 16; type++) {
 		size_t len = tf_seal_data(msg, TF_DEV4, 1, type);
 
-		if (type >= 1 && type <= XPRO_MSG_MAX)
+		if (type >= 1 && type <= XPRO_MSG_TO_PROXY_MAX)
 			continue;
 		msg[0] = (uint8_t)(XPRO_TUN_VERSION << 4 | type);
 		tf_retag(msg, len, TF_DEV4, 1);

@@ -28,6 +28,8 @@
 
 #include "control/provision.h"
 #include "control/proxy/config.h"
+#include "control/proxy/ctl.h"
+#include "control/proxy/mgmt.h"
 #include "control/proxy/proxy.h"
 #include "control/proxy/state.h"
 
@@ -272,12 +274,18 @@ static void tick(struct px_state *s)
 	/* Flagged pairs first: a flood dropped in XDP must not look idle to reclaim. */
 	s->flags_expired += px_xdp_sweep_flags(&s->xdp, s->env.engine, now);
 	/* Without a master, deltas are harvested here so that pairs can be reclaimed. */
-	if (!s->sync)
+	if (!s->sync) {
 		xf_engine_harvest(s->env.engine, NULL, NULL);
+		measure_load(s, now); /* the load PROBE_REPLY reports */
+	}
+	if (s->mgmt)
+		px_mgmt_run(s->mgmt, s);
 	s->reclaimed += xf_engine_reclaim(s->env.engine, now);
 	err = px_neigh_refresh(s->env.nh, s->xdp.ifindex);
 	if (err)
 		pr_debug("neighbour refresh: %s", strerror(-err));
+	if (px_ctl_tick(s)) /* xproctl's `set` runs here; `reload` is a SIGHUP */
+		got_hup = 1;
 	if (got_hup) {
 		got_hup = 0;
 		reload_config(s);
@@ -411,6 +419,12 @@ static int setup(struct px_state *s)
 			pr_warn("interface '%s': %s", s->cfg.ifname, strerror(-err));
 		goto out_free_conf;
 	}
+	s->mgmt = px_mgmt_new(s->cfg.port, msg, sizeof(msg));
+	if (!s->mgmt)
+		pr_warn("%s; devices get no PROBE_REPLY or OVERLOAD", msg);
+	else
+		s->env.ctl = px_mgmt_ring(s->mgmt);
+	px_mgmt_own_addr(s->cfg.ifname, s->cfg.port, s->load.tun_addr, sizeof(s->load.tun_addr));
 	err = px_xdp_attach(&s->xdp, &s->cfg, msg, sizeof(msg));
 	if (err) {
 		pr_warn("%s", msg);
@@ -435,6 +449,8 @@ static int setup(struct px_state *s)
 	s->nworkers = s->cfg.nqueues;
 	memcpy(s->queue_ids, s->cfg.queues, sizeof(s->queue_ids));
 	err = start_workers(s);
+	if (!err)
+		err = px_ctl_start(s);
 out_free_conf:
 	free(conf);
 	return err;
@@ -442,6 +458,7 @@ out_free_conf:
 
 static void teardown(struct px_state *s)
 {
+	px_ctl_stop(s);
 	join_workers(s);
 	/* Hand the master what the workers admitted since the last round. */
 	if (s->sync)
@@ -452,6 +469,9 @@ static void teardown(struct px_state *s)
 	sync_round_free(s->sync);
 	s->sync = NULL;
 	close_workers(s);
+	px_mgmt_free(s->mgmt);
+	s->mgmt = NULL;
+	s->env.ctl = NULL;
 	if (s->xdp.skel)
 		px_xdp_detach(&s->xdp);
 	xf_engine_free(s->env.engine);

@@ -69,6 +69,8 @@ struct px_config {
 	int verbose; /* -v count, added to log_level */
 	struct px_sync_config sync;
 	char config_file[256]; /* --config, or empty */
+	char ctl_socket[108]; /* xproctl's unix socket; "" default, "off" none (ctl.c) */
+	char metrics[64]; /* Prometheus endpoint ADDR:PORT, "" off (metrics.c) */
 	/* The command line, kept so that a SIGHUP applies it again over the file. */
 	int argc;
 	char **argv;

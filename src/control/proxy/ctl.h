@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The running proxy's operator interfaces: the unix socket xproctl talks to
+ * (ctl.c) and the Prometheus endpoint (metrics.c), each served by a thread of
+ * its own, never by a worker and never blocking the control loop.
+ *
+ * Threads and protection:
+ *  - The ctl and metrics threads are registered RCU readers; they read
+ *    worker and engine counters (relaxed atomics), the engine's tables under
+ *    rcu_read_lock(), and the BPF maps through the kernel.
+ *  - What only the control thread may read or write (the sync round, the
+ *    live configuration, the engine's parameters) crosses in struct px_ctl:
+ *    the control thread publishes a snapshot of it each tick and drains the
+ *    mailbox (set, reload) in px_ctl_tick(); both under px_ctl.lock.
+ */
+#ifndef XPRO_PROXY_CTL_H
+#define XPRO_PROXY_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "control/proxy/proxy.h"
+#include "sync/round.h"
+
+struct px_state;
+
+/*
+ * Start the ctl thread (and the metrics thread when --metrics is set).
+ * Main thread, after the workers started.  Returns 0 or -errno (logged).
+ */
+int px_ctl_start(struct px_state *s);
+/* Stop and join both threads, remove the socket.  Main thread; idempotent. */
+void px_ctl_stop(struct px_state *s);
+/*
+ * Control thread, once per tick: publish the snapshot, run queued `set`
+ * requests.  Returns true when a `reload` was asked for: the caller then
+ * reloads as on SIGHUP.
+ */
+bool px_ctl_tick(struct px_state *s);
+
+/* What the control thread publishes each tick (copied under the lock). */
+struct px_ctl_snap {
+	bool have_sync;
+	struct sync_round_stats sync;
+	struct sync_load load;
+	uint64_t reclaimed, flags_expired;
+	uint64_t hold_ms;
+	struct xf_params params;
+	uint64_t at_ns; /* 0: not published yet */
+};
+
+/* Every counter at one instant: what `status` and /metrics print. */
+struct px_counters {
+	uint64_t t_ns;
+	int nw;
+	struct {
+		int queue, cpu;
+		bool zerocopy;
+		struct dp_worker_stats ws;
+		struct xf_worker_stats xs;
+	} w[PX_MAX_QUEUES];
+	bool xdp_ok;
+	uint64_t xdp_pk[XPRO_XDP_NSTATS], xdp_by[XPRO_XDP_NSTATS];
+	struct xf_engine_stats es;
+	uint64_t flagged; /* drop-map entries */
+	uint64_t devices; /* provisioned */
+	struct px_ctl_snap snap;
+};
+
+/* Fill c.  ctl or metrics thread (a registered RCU reader). */
+void px_counters_read(struct px_state *s, struct px_counters *c);
+
+extern const char *const px_xdp_stat_names[XPRO_XDP_NSTATS];
+
+/* metrics.c: the HTTP thread; addr is "ADDR:PORT".  Returns 0 or -errno (logged). */
+struct px_metrics;
+struct px_metrics *px_metrics_start(struct px_state *s, const char *addr);
+void px_metrics_stop(struct px_metrics *m);
+/* The Prometheus text for c (tests: metrics.c's own). */
+void px_metrics_write(FILE *f, const struct px_counters *c, const char *iface);
+
+#endif

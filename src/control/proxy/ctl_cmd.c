@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * xproctl's commands: one request line ("status", "top 10", "flag 7
+ * 198.18.0.9 30", ...) into one JSON object.  Every reply has "ok"; a failed
+ * one has "error" with the reason.  Ctl thread; views only, except `set` and
+ * `reload`, which go through the mailbox to the control loop.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <urcu.h>
+
+#include "control/proxy/ctl_int.h"
+#include "control/proxy/state.h"
+
+#define CTL_ARGS 5
+#define TOP_DEFAULT 10
+#define TOP_MAX 1000
+#define TOP_PAIRS_MAX (1u << 20) /* pairs looked at per `top` (memory bound) */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void fail(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(FILE *f, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fputs("{\"ok\":false,\"error\":", f);
+	json_str(f, msg);
+	fputc('}', f);
+}
+
+static void key_dst(const struct xf_key *k, char *buf, size_t len)
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (!memcmp(k->dst, v4mapped, sizeof(v4mapped)))
+		inet_ntop(AF_INET, &k->dst[12], buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, k->dst, buf, (socklen_t)len);
+}
+
+/* "7" "198.18.0.9" into a drop-map key; 0 or -EINVAL. */
+static int parse_pair(const char *dev, const char *dst, struct xf_key *k)
+{
+	uint8_t a6[16];
+	uint32_t a4;
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(dev, &end, 10);
+	if (!*dev || *end || errno || v > UINT32_MAX || dev[0] == '-' || dev[0] == '+')
+		return -EINVAL;
+	if (inet_pton(AF_INET, dst, &a4) == 1)
+		xf_key_ipv4(k, (uint32_t)v, a4);
+	else if (inet_pton(AF_INET6, dst, a6) == 1)
+		xf_key_ipv6(k, (uint32_t)v, a6);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static void write_u64s(FILE *f, const char *name, const uint64_t *v, const char *const *names,
+		       int first, int n)
+{
+	fprintf(f, "\"%s\":{", name);
+	for (int i = first; i < n; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i > first ? "," : "", names[i], v[i]);
+	fputc('}', f);
+}
+
+/* (b - a) per second over dt_ns; 0 without a previous snapshot. */
+static uint64_t rate(uint64_t a, uint64_t b, uint64_t dt_ns)
+{
+	return dt_ns && b >= a ? (uint64_t)((double)(b - a) * 1e9 / (double)dt_ns + 0.5) : 0;
+}
+
+/* Counts from c (now), rates from p to q (the ctl thread's last two snapshots). */
+static void status_worker(FILE *f, const struct px_counters *c, const struct px_counters *p,
+			  const struct px_counters *q, uint64_t dt, int i)
+{
+	const char *rej[TUN_REJ_N], *verd[XF_NVERDICTS];
+	uint64_t vr[XF_NVERDICTS];
+	bool same = p->nw == c->nw && q->nw == c->nw && p->w[i].queue == c->w[i].queue;
+
+	for (int r = 0; r < TUN_REJ_N; r++)
+		rej[r] = tun_rej_name(r);
+	for (int v = 0; v < XF_NVERDICTS; v++) {
+		verd[v] = xf_verdict_name(v);
+		vr[v] = same ? rate(p->w[i].xs.verdict[v], q->w[i].xs.verdict[v], dt) : 0;
+	}
+	fprintf(f,
+		"{\"queue\":%d,\"cpu\":%d,\"mode\":\"%s\",\"rx\":%" PRIu64 ",\"tx\":%" PRIu64
+		",\"tx_kernel\":%" PRIu64 ",\"tx_fail\":%" PRIu64 ",\"not_tunnel\":%" PRIu64
+		",\"flagged\":%" PRIu64 ",\"rx_pps\":%" PRIu64 ",\"tx_pps\":%" PRIu64 ",",
+		c->w[i].queue, c->w[i].cpu, c->w[i].zerocopy ? "zero-copy" : "copy", c->w[i].ws.rx,
+		c->w[i].ws.tx, c->w[i].ws.tx_kernel, c->w[i].ws.tx_fail, c->w[i].ws.not_tunnel,
+		c->w[i].ws.flagged, same ? rate(p->w[i].ws.rx, q->w[i].ws.rx, dt) : 0,
+		same ? rate(p->w[i].ws.tx, q->w[i].ws.tx, dt) : 0);
+	write_u64s(f, "verdicts", c->w[i].xs.verdict, verd, 0, XF_NVERDICTS);
+	fputc(',', f);
+	write_u64s(f, "verdict_pps", vr, verd, 0, XF_NVERDICTS);
+	fputc(',', f);
+	write_u64s(f, "rejected", c->w[i].ws.rejected, rej, 1, TUN_REJ_N);
+	fputc('}', f);
+}
+
+static void status_sync(FILE *f, const struct px_counters *c)
+{
+	const struct sync_round_stats *st = &c->snap.sync;
+
+	if (!c->snap.have_sync) {
+		fputs("\"sync\":null,\"redis\":\"off\"", f);
+		return;
+	}
+	fprintf(f,
+		"\"sync\":{\"state\":\"%s\",\"rounds\":%" PRIu64 ",\"rounds_ok\":%" PRIu64
+		",\"rounds_failed\":%" PRIu64 ",\"outages\":%" PRIu64 ",\"pairs_sent\":%" PRIu64
+		",\"last_round_us\":%" PRIu64 ",\"max_round_us\":%" PRIu64 ",\"lag_ms\":%" PRId64
+		",\"others\":%d,\"error\":",
+		sync_state_name(st->state), st->rounds, st->rounds_ok, st->rounds_failed,
+		st->outages, st->pairs_sent, st->last_round_ns / 1000, st->max_round_ns / 1000,
+		st->last_ok_ns ? (int64_t)((c->t_ns - st->last_ok_ns) / XF_NSEC_PER_MSEC) : -1,
+		st->others);
+	json_str(f, st->error);
+	fprintf(f, "},\"redis\":\"%s\"", st->state == SYNC_STATE_UP ? "up" : "down");
+}
+
+static void cmd_status(struct px_ctl *ctl, FILE *f)
+{
+	static struct px_counters c;
+	const struct px_counters *p = ctl->prev, *q = ctl->cur;
+	uint64_t dt = p->t_ns && q->t_ns > p->t_ns ? q->t_ns - p->t_ns : 0;
+	uint64_t rx = 0, tx = 0, v[XF_NVERDICTS] = { 0 }, xr[XPRO_XDP_NSTATS] = { 0 };
+	const char *verd[XF_NVERDICTS];
+
+	px_counters_read(ctl->s, &c);
+	for (int i = 0; i < c.nw; i++) {
+		rx += c.w[i].ws.rx;
+		tx += c.w[i].ws.tx;
+		for (int k = 0; k < XF_NVERDICTS; k++)
+			v[k] += c.w[i].xs.verdict[k];
+	}
+	for (int k = 0; k < XF_NVERDICTS; k++)
+		verd[k] = xf_verdict_name(k);
+	for (int k = 0; k < XPRO_XDP_NSTATS && p->xdp_ok && q->xdp_ok; k++)
+		xr[k] = rate(p->xdp_pk[k], q->xdp_pk[k], dt);
+	fprintf(f,
+		"{\"ok\":true,\"iface\":\"%s\",\"port\":%u,\"uptime_ms\":%" PRIu64
+		",\"rate_interval_ms\":%" PRIu64 ",\"rx\":%" PRIu64 ",\"tx\":%" PRIu64 ",",
+		ctl->s->cfg.ifname, ctl->s->cfg.port,
+		(uint64_t)((c.t_ns - ctl->s->started_ns) / XF_NSEC_PER_MSEC),
+		(uint64_t)(dt / XF_NSEC_PER_MSEC), rx, tx);
+	write_u64s(f, "verdicts", v, verd, 0, XF_NVERDICTS);
+	fputs(",\"workers\":[", f);
+	for (int i = 0; i < c.nw; i++) {
+		if (i)
+			fputc(',', f);
+		status_worker(f, &c, p, q, dt, i);
+	}
+	fputs("],", f);
+	if (c.xdp_ok) {
+		write_u64s(f, "xdp", c.xdp_pk, px_xdp_stat_names, 0, XPRO_XDP_NSTATS);
+		fputc(',', f);
+		write_u64s(f, "xdp_pps", xr, px_xdp_stat_names, 0, XPRO_XDP_NSTATS);
+	} else {
+		fputs("\"xdp\":null", f);
+	}
+	fprintf(f,
+		",\"flagged\":%" PRIu64 ",\"devices\":%" PRIu64 ",\"engine\":{\"pairs\":%" PRIu64
+		",\"dsts\":%" PRIu64 ",\"devs\":%" PRIu64 ",\"bytes\":%" PRIu64
+		"},\"thresholds\":{\"tf1\":%" PRIu64 ",\"tf2\":%" PRIu64 ",\"hold_ms\":%" PRIu64
+		"},\"load\":{\"pps\":%" PRIu64 ",\"util_permille\":%u},",
+		c.flagged, c.devices, c.es.pairs, c.es.dsts, c.es.devs,
+		c.es.bytes_records + c.es.bytes_tables, c.snap.params.tf1_pps,
+		c.snap.params.tf2_pps, c.snap.hold_ms, c.snap.load.pps, c.snap.load.util_permille);
+	status_sync(f, &c);
+	fputc('}', f);
+}
+
+/* --- top ------------------------------------------------------------------------ */
+
+struct top_ctx {
+	struct xf_pair_view *v;
+	size_t n, cap;
+};
+
+static void top_one(const struct xf_pair_view *v, void *arg)
+{
+	struct top_ctx *t = arg;
+
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 1024;
+		void *p = cap <= TOP_PAIRS_MAX ? realloc(t->v, cap * sizeof(*t->v)) : NULL;
+
+		if (!p)
+			return;
+		t->v = p;
+		t->cap = cap;
+	}
+	t->v[t->n++] = *v;
+}
+
+static int by_count(const void *a, const void *b)
+{
+	uint64_t x = ((const struct xf_pair_view *)a)->count;
+	uint64_t y = ((const struct xf_pair_view *)b)->count;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static int by_dst(const void *a, const void *b)
+{
+	return memcmp(((const struct xf_pair_view *)a)->key.dst,
+		      ((const struct xf_pair_view *)b)->key.dst, 16);
+}
+
+static int by_dev(const void *a, const void *b)
+{
+	uint32_t x = ((const struct xf_pair_view *)a)->key.dev;
+	uint32_t y = ((const struct xf_pair_view *)b)->key.dev;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Packets/s over the pair's current window (at least 1 ms long). */
+static uint64_t window_pps(const struct xf_pair_view *v)
+{
+	uint64_t w = v->ts2 > v->ts1 ? v->ts2 - v->ts1 : 0;
+
+	if (w < XF_NSEC_PER_MSEC)
+		w = XF_NSEC_PER_MSEC;
+	return v->count * XF_NSEC_PER_SEC / w;
+}
+
+/*
+ * Sorted by cmp, runs of equal keys summed into the run's first element
+ * (count, pairs in dc); then the runs sorted by count.  Returns the run count.
+ */
+static size_t group(struct xf_pair_view *v, size_t n, int (*cmp)(const void *, const void *))
+{
+	size_t m = 0;
+
+	qsort(v, n, sizeof(*v), cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (m && !cmp(&v[m - 1], &v[i])) {
+			v[m - 1].count += v[i].count;
+			v[m - 1].dc++;
+			continue;
+		}
+		v[m] = v[i];
+		v[m++].dc = 1;
+	}
+	qsort(v, m, sizeof(*v), by_count);
+	return m;
+}
+
+static void cmd_top(struct px_ctl *ctl, FILE *f, int argc, char **argv)
+{
+	struct top_ctx t = { 0 };
+	unsigned long n = TOP_DEFAULT;
+	char dst[INET6_ADDRSTRLEN], *end;
+	size_t seen, m;
+
+	if (argc > 1) {
+		n = strtoul(argv[1], &end, 10);
+		if (*end || !n || n > TOP_MAX || argv[1][0] == '-')
+			return fail(f, "top: bad count '%.20s' (1..%d)", argv[1], TOP_MAX);
+	}
+	rcu_read_lock();
+	seen = xf_engine_foreach_pair(ctl->s->env.engine, top_one, &t);
+	rcu_read_unlock();
+	qsort(t.v, t.n, sizeof(*t.v), by_count);
+	fprintf(f, "{\"ok\":true,\"pairs_seen\":%zu,\"pairs\":[", seen);
+	for (size_t i = 0; i < t.n && i < n; i++) {
+		key_dst(&t.v[i].key, dst, sizeof(dst));
+		fprintf(f,
+			"%s{\"dev\":%u,\"dst\":\"%s\",\"count\":%" PRIu64 ",\"window_ms\":%" PRIu64
+			",\"pps\":%" PRIu64 "}",
+			i ? "," : "", t.v[i].key.dev, dst, t.v[i].count,
+			(uint64_t)((t.v[i].ts2 - t.v[i].ts1) / XF_NSEC_PER_MSEC),
+			window_pps(&t.v[i]));
+	}
+	fputs("],\"dsts\":[", f);
+	m = group(t.v, t.n, by_dst);
+	for (size_t i = 0; i < m && i < n; i++) {
+		key_dst(&t.v[i].key, dst, sizeof(dst));
+		fprintf(f, "%s{\"dst\":\"%s\",\"count\":%" PRIu64 ",\"pairs\":%" PRIu64 "}",
+			i ? "," : "", dst, t.v[i].count, t.v[i].dc);
+	}
+	fputs("],\"devs\":[", f);
+	/* group() left per-destination sums: walk again for devices. */
+	t.n = 0;
+	rcu_read_lock();
+	xf_engine_foreach_pair(ctl->s->env.engine, top_one, &t);
+	rcu_read_unlock();
+	m = group(t.v, t.n, by_dev);
+	for (size_t i = 0; i < m && i < n; i++)
+		fprintf(f, "%s{\"dev\":%u,\"count\":%" PRIu64 ",\"pairs\":%" PRIu64 "}",
+			i ? "," : "", t.v[i].key.dev, t.v[i].count, t.v[i].dc);
+	fputs("]}", f);
+	free(t.v);
+}
+
+/* --- the drop-map ------------------------------------------------------------------ */
+
+static void cmd_flagged(struct px_ctl *ctl, FILE *f)
+{
+	int fd = ctl->s->xdp.drop_fd;
+	uint64_t now = xf_now_ns(), n = 0;
+	struct xf_key k[2];
+	struct xpro_drop_val v;
+	char dst[INET6_ADDRSTRLEN];
+	int i = 0;
+
+	fputs("{\"ok\":true,\"flagged\":[", f);
+	while (n < TOP_PAIRS_MAX && !bpf_map_get_next_key(fd, n ? &k[i ^ 1] : NULL, &k[i])) {
+		if (!bpf_map_lookup_elem(fd, &k[i], &v)) {
+			key_dst(&k[i], dst, sizeof(dst));
+			fprintf(f,
+				"%s{\"dev\":%u,\"dst\":\"%s\",\"expires_ms\":%" PRIu64
+				",\"xdp_drops\":%" PRIu64 "}",
+				n ? "," : "", k[i].dev, dst,
+				(uint64_t)(v.until_ns > now ? (v.until_ns - now) / XF_NSEC_PER_MSEC
+							    : 0),
+				(uint64_t)v.packets);
+			n++;
+		}
+		i ^= 1;
+	}
+	fprintf(f, "],\"count\":%" PRIu64 "}", n);
+}
+
+static void cmd_flag(struct px_ctl *ctl, FILE *f, int argc, char **argv)
+{
+	struct xpro_drop_val v = { 0 };
+	uint64_t secs = 0;
+	struct xf_key k;
+	char *end;
+
+	if (argc < 3 || argc > 4 || parse_pair(argv[1], argv[2], &k))
+		return fail(f, "usage: flag DEV DST [SECONDS] (DEV a device index, DST an "
+			       "IPv4 or IPv6 address)");
+	if (argc == 4) {
+		secs = strtoull(argv[3], &end, 10);
+		if (*end || !secs || secs > 86400 || argv[3][0] == '-')
+			return fail(f, "flag: bad seconds '%.20s' (1..86400)", argv[3]);
+	}
+	/* Keep the drop count of an entry already there (the sweep compares it). */
+	bpf_map_lookup_elem(ctl->s->xdp.drop_fd, &k, &v);
+	v.until_ns = xf_now_ns() + (secs ? secs * XF_NSEC_PER_SEC
+					 : __atomic_load_n(&ctl->s->env.hold_ns, __ATOMIC_RELAXED));
+	if (bpf_map_update_elem(ctl->s->xdp.drop_fd, &k, &v, BPF_ANY))
+		return fail(f, "flag: drop-map update: %s", strerror(errno));
+	pr_info("xproctl: flagged device %u -> %s", k.dev, argv[2]);
+	fprintf(f, "{\"ok\":true,\"dev\":%u,\"dst\":", k.dev);
+	json_str(f, argv[2]);
+	fprintf(f, ",\"expires_ms\":%" PRIu64 "}",
+		(uint64_t)((v.until_ns - xf_now_ns()) / XF_NSEC_PER_MSEC));
+}
+
+static void cmd_unflag(struct px_ctl *ctl, FILE *f, int argc, char **argv)
+{
+	struct xf_key k;
+
+	if (argc != 3 || parse_pair(argv[1], argv[2], &k))
+		return fail(f, "usage: unflag DEV DST");
+	if (bpf_map_delete_elem(ctl->s->xdp.drop_fd, &k))
+		return fail(f, "unflag: device %u -> %s is not flagged", k.dev, argv[2]);
+	pr_info("xproctl: unflagged device %u -> %s", k.dev, argv[2]);
+	fprintf(f, "{\"ok\":true,\"dev\":%u,\"dst\":", k.dev);
+	json_str(f, argv[2]);
+	fputc('}', f);
+}
+
+/* --- devices, set, reload ---------------------------------------------------------- */
+
+static void cmd_devices(struct px_ctl *ctl, FILE *f)
+{
+	static struct px_counters c;
+	uint64_t rej[TUN_REJ_N] = { 0 }, active = 0, inactive = 0;
+	const char *names[TUN_REJ_N];
+	struct xpro_dev_val v;
+	__u32 k[2];
+	int i = 0, fd = ctl->s->xdp.devices_fd;
+	bool first = true;
+
+	px_counters_read(ctl->s, &c);
+	for (int w = 0; w < c.nw; w++)
+		for (int r = 0; r < TUN_REJ_N; r++)
+			rej[r] += c.w[w].ws.rejected[r];
+	for (int r = 0; r < TUN_REJ_N; r++)
+		names[r] = tun_rej_name(r);
+	while (!bpf_map_get_next_key(fd, first ? NULL : &k[i ^ 1], &k[i])) {
+		first = false;
+		if (!bpf_map_lookup_elem(fd, &k[i], &v))
+			*(v.active ? &active : &inactive) += 1;
+		i ^= 1;
+	}
+	fprintf(f,
+		"{\"ok\":true,\"provisioned\":%" PRIu64 ",\"active\":%" PRIu64
+		",\"inactive\":%" PRIu64 ",\"xdp_unknown_dev\":%" PRIu64 ",",
+		c.devices, active, inactive, c.xdp_ok ? c.xdp_pk[XPRO_XDP_DROP_UNKNOWN_DEV] : 0);
+	write_u64s(f, "rejected", rej, names, 1, TUN_REJ_N);
+	fputc('}', f);
+}
+
+static void cmd_mailbox(struct px_ctl *ctl, FILE *f, enum px_ctl_mb req, int argc, char **argv)
+{
+	char msg[512];
+	int rc;
+
+	if (req == PX_MB_SET && argc != 3)
+		return fail(f, "usage: set KEY VALUE");
+	if (req == PX_MB_RELOAD && argc != 1)
+		return fail(f, "usage: reload");
+	rc = px_ctl_post(ctl, req, argc > 1 ? argv[1] : NULL, argc > 2 ? argv[2] : NULL, msg,
+			 sizeof(msg));
+	if (rc)
+		return fail(f, "%s", msg);
+	fputs("{\"ok\":true,\"changed\":", f);
+	json_str(f, msg);
+	fputc('}', f);
+}
+
+void px_ctl_handle(struct px_ctl *ctl, char *line, FILE *f)
+{
+	char *argv[CTL_ARGS + 1], *save = NULL, *tok;
+	int argc = 0;
+
+	for (tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (argc == CTL_ARGS)
+			return fail(f, "too many arguments");
+		argv[argc++] = tok;
+	}
+	if (!argc)
+		return fail(f, "empty request; commands: status, top, flagged, flag, unflag, set, "
+			       "reload, devices");
+	if (!strcmp(argv[0], "status") && argc == 1)
+		return cmd_status(ctl, f);
+	if (!strcmp(argv[0], "top") && argc <= 2)
+		return cmd_top(ctl, f, argc, argv);
+	if (!strcmp(argv[0], "flagged") && argc == 1)
+		return cmd_flagged(ctl, f);
+	if (!strcmp(argv[0], "flag"))
+		return cmd_flag(ctl, f, argc, argv);
+	if (!strcmp(argv[0], "unflag"))
+		return cmd_unflag(ctl, f, argc, argv);
+	if (!strcmp(argv[0], "devices") && argc == 1)
+		return cmd_devices(ctl, f);
+	if (!strcmp(argv[0], "set"))
+		return cmd_mailbox(ctl, f, PX_MB_SET, argc, argv);
+	if (!strcmp(argv[0], "reload"))
+		return cmd_mailbox(ctl, f, PX_MB_RELOAD, argc, argv);
+	fail(f,
+	     "unknown request '%.40s'; commands: status, top [N], flagged, flag DEV DST "
+	     "[SECONDS], unflag DEV DST, set KEY VALUE, reload, devices",
+	     argv[0]);
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# xproctl against a running proxy: every command's output checked against counters the test
+# knows (what it sent, what it provisioned), `set tf1` taking effect on traffic without a
+# restart, `flag` dropping a pair in XDP at once and `unflag` restoring it.
+#
+#   device 1 -> victim     200 packets at 100 pps       status / top / the stats file
+#   device 2 -> bystander  100 pps for 4 s; T_F1 lowered from 1000 to 20 while it runs
+#   device 3 -> victim     100 packets while flagged by hand, 100 more after unflag
+#
+# T_T1 is long (60 s) so that pairs are neither reclaimed nor restarted during the test, and
+# the hold (60 s) outlasts it, so what is flagged stays flagged until unflagged.
+set -euo pipefail
+export TB_PREFIX=${TB_PREFIX:-xc$$-}
+# shellcheck source=tests/integration/lib.sh
+source "$(dirname "$0")/lib.sh"
+xpi_init xproctl
+
+CTL=$XPI_ROOT/build/xproctl
+[ -x "$CTL" ] || xpi_die "$CTL missing (make all)"
+SOCK=$XPI_T/ctl.sock
+
+export TB_QUEUES=2
+tb_up 1 2 0 || xpi_die "tb_up"
+xpi_provision 6
+xpi_bpffs
+xpi_start_proxy --queues 0-1 --tf1 1000 --tt2-ms 200 --tt1-ms 60000 --hold-ms 60000 \
+	--ctl-socket "$SOCK"
+
+# ctl NAME ARGS...: xproctl --json ARGS into $XPI_T/NAME.json; its stderr in NAME.err.
+ctl()
+{
+	local name=$1
+	shift
+	"$CTL" -s "$SOCK" --json "$@" >"$XPI_T/$name.json" 2>"$XPI_T/$name.err"
+}
+
+# The socket: root's only.
+xpi_check "the control socket is a socket of mode 0600 owned by root" \
+	"__import__('os').stat('$SOCK').st_mode & 0o777 == 0o600 and __import__('os').stat('$SOCK').st_uid == 0 and __import__('stat').S_ISSOCK(__import__('os').stat('$SOCK').st_mode)"
+
+ctl dev0 devices || xpi_die "xproctl devices"
+xpi_check "devices: 6 provisioned, 6 active, nothing rejected" \
+	'dev0.ok and dev0.provisioned == 6 and dev0.active == 6 and sum(dev0.rejected.values()) == 0' dev0
+ctl st0 status || xpi_die "xproctl status"
+xpi_check "status before traffic: 2 workers on queues 0 and 1, rx 0" \
+	'[w.queue for w in st0.workers] == [0, 1] and st0.rx == 0 and all(w.mode in ("copy", "zero-copy") for w in st0.workers)' st0
+
+# --- status and top against what was sent ---
+xpi_gen d1 dev --mode paced -P "$XPI_PROV" --dev-first 1 --dev-count 1 --flows 1 --rate 100 \
+	--count 200 --dst "$VICTIM_ADDR:9000"
+xpi_settle
+ctl st1 status || xpi_die "xproctl status"
+xpi_check "status: rx == 200 sent, all PASS, XDP redirected them" \
+	'd1.sent == 200 and st1.rx == 200 and st1.verdicts.PASS == 200 and st1.xdp.redirect == 200' d1 st1
+xpi_check "status agrees with the status file (rx per queue)" \
+	'[w.rx for w in st1.workers] == [w.rx for w in s.workers]' st1 s="$XPI_STATS"
+xpi_check "status: engine holds one pair, one destination, one device" \
+	'(st1.engine.pairs, st1.engine.dsts, st1.engine.devs) == (1, 1, 1)' st1
+ctl top1 top 5 || xpi_die "xproctl top"
+xpi_check "top: the pair (1, victim) with its 200 packets, heaviest destination and device" \
+	"[(p.dev, p.dst, p.count) for p in top1.pairs] == [(1, '$VICTIM_ADDR', 200)] and top1.dsts[0].dst == '$VICTIM_ADDR' and top1.dsts[0].count == 200 and top1.devs[0].dev == 1" top1
+"$CTL" -s "$SOCK" status >"$XPI_T/human.txt" || xpi_die "xproctl status (table)"
+xpi_check "status as a table: the rx total, the workers table with its mode column" \
+	"__import__('re').search(r'^rx +200$', open('$XPI_T/human.txt').read(), 8) and 'workers:' in open('$XPI_T/human.txt').read() and 'mode' in open('$XPI_T/human.txt').read()"
+
+# --- set: T_F1 lowered under a running flow ---
+xpi_gen_bg d2 dev --mode paced -P "$XPI_PROV" --dev-first 2 --dev-count 1 --flows 1 \
+	--rate 100 --duration 4000 --dst "$BYSTANDER_ADDR:9001"
+xpi_wait_for "device 2's flow passes under T_F1 1000" 10 \
+	xpi_true 'verd(s, "PASS") >= 250' s="$XPI_STATS"
+ctl before_set status
+ctl set_bad set tf1 abc || true
+xpi_check "set tf1 abc: refused with the configuration file's message" \
+	"set_bad.ok is False and set_bad.error == \"tf1: bad value 'abc' (not a number)\"" set_bad
+ctl set_fixed set iface eth1 || true
+xpi_check "set iface: refused, not a runtime key" \
+	"set_fixed.ok is False and 'cannot change at run time' in set_fixed.error" set_fixed
+ctl set_ok set tf1 20 || xpi_die "xproctl set tf1 20: $(cat "$XPI_T/set_ok.err")"
+xpi_check "set tf1 20: accepted and reported" "set_ok.ok and 'tf1 1000 -> 20' in set_ok.changed" set_ok
+xpi_wait_for "DROP_PAIR after T_F1 was lowered" 10 xpi_true 'verd(s, "DROP_PAIR") >= 1' s="$XPI_STATS"
+xpi_wait d2
+xpi_settle
+ctl st2 status
+ctl fl2 flagged
+xpi_check "no DROP_PAIR before set; DROP_PAIR after, for device 2's pair only (flagged)" \
+	"before_set.verdicts.DROP_PAIR == 0 and st2.verdicts.DROP_PAIR >= 1 and [(f.dev, f.dst) for f in fl2.flagged] == [(2, '$BYSTANDER_ADDR')]" before_set st2 fl2
+xpi_check "status shows the new threshold" 'st2.thresholds.tf1 == 20' st2
+xpi_check "flagged: expiry within the hold, XDP drops counted for the pair" \
+	"0 < fl2.flagged[0].expires_ms <= 60000 and fl2.flagged[0].xdp_drops == st2.xdp.drop_flagged" fl2 st2
+ctl set_back set tf1 1000 || xpi_die "xproctl set tf1 1000"
+
+# --- flag by hand: XDP drops the pair at once, the workers never see it ---
+ctl flag3 flag 3 "$VICTIM_ADDR" 60 || xpi_die "xproctl flag: $(cat "$XPI_T/flag3.json")"
+xpi_gen d3 dev --mode paced -P "$XPI_PROV" --dev-first 3 --dev-count 1 --flows 1 --rate 100 \
+	--count 100 --dst "$VICTIM_ADDR:9000"
+xpi_settle
+ctl st3 status
+ctl fl3 flagged
+xpi_check "flag: all 100 packets dropped in XDP (drop_flagged +100), the workers saw none" \
+	'st3.xdp.drop_flagged - st2.xdp.drop_flagged == 100 and st3.rx == st2.rx' st2 st3
+xpi_check "flagged lists (3, victim) with its 100 XDP drops" \
+	"[(f.dev, f.dst, f.xdp_drops) for f in fl3.flagged if f.dev == 3] == [(3, '$VICTIM_ADDR', 100)]" fl3
+ctl unflag3 unflag 3 "$VICTIM_ADDR" || xpi_die "xproctl unflag"
+ctl unflag_again unflag 3 "$VICTIM_ADDR" || true
+xpi_check "unflag twice: the second says it is not flagged" \
+	"unflag3.ok and unflag_again.ok is False and 'not flagged' in unflag_again.error" unflag3 unflag_again
+xpi_gen d3b dev --mode paced -P "$XPI_PROV" --dev-first 3 --dev-count 1 --flows 1 --rate 100 \
+	--count 100 --seq-start 100000 --dst "$VICTIM_ADDR:9000"
+xpi_settle
+ctl st4 status
+xpi_check "unflag: the next 100 packets reach the workers and pass" \
+	'st4.rx - st3.rx == 100 and st4.verdicts.PASS - st3.verdicts.PASS == 100 and st4.xdp.drop_flagged == st3.xdp.drop_flagged' st3 st4
+
+# --- reload, bad requests, no proxy ---
+ctl rl reload || xpi_die "xproctl reload"
+xpi_check "reload: accepted" 'rl.ok' rl
+ctl bad frobnicate || true
+xpi_check "an unknown command: a clear error" "bad.ok is False and 'unknown request' in bad.error" bad
+xpi_stop_proxy
+rc=0
+"$CTL" -s "$SOCK" status >/dev/null 2>"$XPI_T/down.err" || rc=$?
+xpi_check "no proxy: exit 1 and 'no proxy listening'" \
+	"$rc == 1 and open('$XPI_T/down.err').read() == 'xproctl: $SOCK: no proxy listening (is xpro-proxy running?)\n'"
+xpi_finish
