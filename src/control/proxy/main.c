@@ -446,6 +446,12 @@ static int setup(struct px_state *s)
 		for (int i = 0; i < s->cfg.nqueues; i++)
 			s->cfg.queues[i] = i;
 	}
+	if (s->cfg.ncpus && s->cfg.ncpus != s->cfg.nqueues) {
+		pr_warn("--cpus lists %d CPUs for the %d queues of %s", s->cfg.ncpus, s->cfg.nqueues,
+			s->cfg.ifname);
+		err = -EINVAL;
+		goto out_free_conf;
+	}
 	s->nworkers = s->cfg.nqueues;
 	memcpy(s->queue_ids, s->cfg.queues, sizeof(s->queue_ids));
 	err = start_workers(s);
