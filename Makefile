@@ -231,7 +231,7 @@ $(B)/asan/tests/modem/%: $(B)/asan/tests/modem/%.o $(addprefix $(B)/asan/,$(MFWT
 		$(B)/asan/libxpro-dp.a
 	$(CC) $(CFLAGS_BASE) $(SAN_ASAN) $^ -o $@ -lcmocka -lsodium $(LIBS)
 all: $(MFWT_BINS)
-unit: $(MFWT_BINS)
+unit: $(MFWT_BINS) tests/modem/test_cross.sh
 unit-asan: $(MFWT_BINS_ASAN)
 
 # --- benchmarks ----------------------------------------------------------------
