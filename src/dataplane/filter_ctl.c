@@ -251,32 +251,42 @@ out:
 }
 
 /*
- * The other proxies' rate towards d: what the master's count gained between
- * this round's merge and the previous round's, minus what we merged in
- * between, over the time between them.  A decay or restart in between (the
- * count fell) says nothing: the last estimate stays.  Smoothed over rounds.
+ * The other proxies' rate towards d: what the master's count gained since a
+ * baseline round at least XF_RATE_BASE old, minus what we merged in between,
+ * over the time between.  Between two consecutive rounds the other proxies
+ * merge once each, give or take one depending on how the rounds interleave:
+ * the baseline spans enough rounds to average that out.  A fall (a decay or a
+ * restart on the master) says nothing: the last estimate stays, and the
+ * baseline starts again.
  */
+#define XF_RATE_BASE XF_NSEC_PER_SEC
+
 static uint64_t others_rate(struct xf_engine *e, struct xf_dst *d, uint64_t c, uint64_t now)
 {
 	int64_t others;
 	uint64_t dt;
 
-	if (d->g_gen != e->apply_gen) { /* first apply of this round: shift */
-		d->g_c[0] = d->g_c[1];
-		d->g_adm[0] = d->g_adm[1];
-		d->g_at[0] = d->g_at[1];
+	if (d->g_gen != e->apply_gen) {
+		/* First apply of this round: the last round's values may become the baseline. */
+		if (!d->g_at[0] || d->g_at[1] - d->g_at[0] >= XF_RATE_BASE) {
+			d->g_c[0] = d->g_c[1];
+			d->g_adm[0] = d->g_adm[1];
+			d->g_at[0] = d->g_at[1];
+		}
 		d->g_gen = e->apply_gen;
 	}
 	d->g_c[1] = c;
 	d->g_adm[1] = d->adm_harv;
 	d->g_at[1] = now;
 	dt = now - d->g_at[0];
-	if (!d->g_at[0] || now <= d->g_at[0] || dt < XF_NSEC_PER_MSEC)
+	if (!d->g_at[0] || now <= d->g_at[0] || dt < XF_RATE_BASE / 4)
 		return d->g_rate;
 	others = (int64_t)(c - d->g_c[0]) - (int64_t)(d->adm_harv - d->g_adm[0]);
-	if (others < 0)
+	if (others < 0) {
+		d->g_at[0] = 0;
 		return d->g_rate;
-	return (d->g_rate + (uint64_t)((unsigned __int128)others * XF_NSEC_PER_SEC / dt)) / 2;
+	}
+	return (uint64_t)((unsigned __int128)others * XF_NSEC_PER_SEC / dt);
 }
 
 bool xf_engine_dst_apply(struct xf_engine *e, const uint8_t dst[16], uint64_t c, uint64_t ts1,

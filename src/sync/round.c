@@ -91,9 +91,10 @@ struct sync_round *sync_round_new(struct xf_engine *e, const struct sync_round_c
 	r->copts.password = r->password[0] ? r->password : NULL;
 	r->copts.proxy_id = r->proxy_id;
 	r->period_ms = cfg->period_ms ? cfg->period_ms : 100;
-	r->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : 5000;
+	r->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : SYNC_BACKOFF_MAX_MS;
 	xf_engine_get_params(e, &xp);
 	sync_params_from_xf(&r->params, &xp, r->period_ms);
+	r->params.ttl_ms += r->backoff_max_ms;
 	r->batch_cfg = cfg->batch;
 	if (cfg->batch)
 		r->params.batch = cfg->batch;
@@ -468,6 +469,7 @@ void sync_round_retune(struct sync_round *r, uint32_t period_ms, uint32_t batch)
 		r->batch_cfg = batch;
 	xf_engine_get_params(r->e, &xp);
 	sync_params_from_xf(&np, &xp, r->period_ms);
+	np.ttl_ms += r->backoff_max_ms;
 	if (r->batch_cfg)
 		np.batch = r->batch_cfg;
 	if (!sync_params_check(&np)) {

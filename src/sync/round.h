@@ -30,8 +30,17 @@ struct sync_round_cfg {
 	const char *replica; /* optional local replica: loads are read there */
 	uint32_t period_ms; /* t */
 	uint32_t batch; /* pairs per EVALSHA; 0: SYNC_BATCH_DEFAULT */
-	uint32_t backoff_max_ms; /* 0: 5000 */
+	uint32_t backoff_max_ms; /* 0: SYNC_BACKOFF_MAX_MS */
 };
+
+/*
+ * Reconnection backoff doubles from t up to this.  Short on purpose: while
+ * some proxies are back and others still wait, the master's windows hold
+ * only the returned proxies' counts.  It is also added to the records'
+ * expiry, so that an outage shorter than T_T1 does not cost the master its
+ * windows.
+ */
+#define SYNC_BACKOFF_MAX_MS 1000
 
 enum sync_state {
 	SYNC_STATE_UP = 0, /* the last round merged */

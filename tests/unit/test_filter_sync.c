@@ -282,13 +282,14 @@ static void test_dst_others_rate(void **state)
 	/* The master gained 10 of ours and 80 from elsewhere in that second. */
 	assert_true(xf_engine_dst_apply(f->e, a.dst, 100, T0, t));
 	xf_engine_apply_end(f->e);
-	assert_int_equal(dst(f, &a).g_rate, 40); /* 80/s, smoothed with the first 0 */
+	assert_int_equal(dst(f, &a).g_rate, 80);
 	t2 = t;
 	/*
 	 * The master falls silent.  T_F2 = 40/s.  3 s later, by the last global
 	 * figure alone: (100 + 1) / 5 s = 20/s, admitted; with the others going on
-	 * at 40/s for those 3 s: (100 + 1 + 120) / 5 s = 44/s: dropped.  Long
-	 * after (the estimate stops at T_T1 = 10 s): (100 + 1 + 400) / 32 s: admitted.
+	 * at 80/s for those 3 s: (100 + 1 + 240) / 5 s = 68/s: dropped.  Long
+	 * after (the estimate stops at T_T1 = 10 s): (100 + 1 + 800) / 32 s = 28/s:
+	 * admitted.
 	 */
 	struct xf_params p;
 
