@@ -447,8 +447,8 @@ static int setup(struct px_state *s)
 			s->cfg.queues[i] = i;
 	}
 	if (s->cfg.ncpus && s->cfg.ncpus != s->cfg.nqueues) {
-		pr_warn("--cpus lists %d CPUs for the %d queues of %s", s->cfg.ncpus, s->cfg.nqueues,
-			s->cfg.ifname);
+		pr_warn("--cpus lists %d CPUs for the %d queues of %s", s->cfg.ncpus,
+			s->cfg.nqueues, s->cfg.ifname);
 		err = -EINVAL;
 		goto out_free_conf;
 	}
