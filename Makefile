@@ -83,6 +83,8 @@ help:
 	@echo "make config-doc rewrite docs/config.md from xpro-proxy's key table"
 	@echo "make docker-testbed  three proxies, devices, victim in docker compose; attack"
 	@echo "                with sync on and off; print the outcome (make docker-image: images)"
+	@echo "make eval       measure the paper's claims on the testbed; regenerate docs/evaluation.md"
+	@echo "                and docs/eval/*.png (~15 min; QUICK=1: a short run into build/eval-quick/)"
 	@echo "make clean      remove build/"
 
 deps:
@@ -210,7 +212,7 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p $(B) && rm -f $(SUMMARY)
 	@XPRO_TEST_SUMMARY=$(SUMMARY) $(MAKE) --no-print-directory unit unit-asan conc-tsan \
-		bpf-test sync-test fuzz integration format-check
+		bpf-test sync-test fuzz integration format-check eval-quick
 	@awk '{p += $$2; f += $$3} END {printf "test: %d passed, %d failed\n", p, f}' $(SUMMARY)
 
 # --- modem-fw host tests (issue 5): the library with fakes, linked beside the proxy's ---
@@ -288,3 +290,9 @@ docker-image: all
 docker-testbed: all
 	@docker/testbed.sh
 
+# --- evaluation (issue 7): make eval [QUICK=1]; the quick run is also a tier of make test --
+.PHONY: eval eval-quick
+eval: all
+	@scripts/eval/run.sh $(if $(filter 1,$(QUICK)),--quick)
+eval-quick: all
+	@scripts/run-tests.sh "eval-quick" scripts/eval/test_quick.sh
