@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
 
@@ -301,4 +302,20 @@ void fake_run(struct fake *f, uint64_t ms)
 		f->now += end - f->now < 10 ? end - f->now : 10;
 		mfw_poll(&f->ctx);
 	}
+}
+
+int fake_setup(void **state)
+{
+	struct fake *f = malloc(sizeof(*f));
+
+	assert_non_null(f);
+	fake_init(f);
+	*state = f;
+	return 0;
+}
+
+int fake_teardown(void **state)
+{
+	free(*state);
+	return 0;
 }

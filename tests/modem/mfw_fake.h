@@ -47,6 +47,9 @@ struct fake {
 
 /* Erased flash, clock at 1000, no power cut, AEAD present. */
 void fake_init(struct fake *f);
+/* cmocka setup and teardown: *state is a fresh struct fake (fake_init'ed). */
+int fake_setup(void **state);
+int fake_teardown(void **state);
 /* Power back on (a reboot keeps the flash, clock and network logs). */
 void fake_power_on(struct fake *f);
 /* Datagram k counted from the end (0: the last sent).  Asserts it exists. */

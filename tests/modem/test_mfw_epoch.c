@@ -200,31 +200,20 @@ static void test_proxy_follows_reboots(void **state)
 	tun_devtab_free(t);
 }
 
-static int setup(void **state)
-{
-	struct fake *f = malloc(sizeof(*f));
-
-	assert_non_null(f);
-	fake_init(f);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	free(*state);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_epoch_advances_each_boot, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_power_cut_every_step, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_power_cut_twice, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_not_read_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_record_format_and_exhaustion, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_proxy_follows_reboots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_epoch_advances_each_boot, fake_setup,
+						fake_teardown),
+		cmocka_unit_test_setup_teardown(test_power_cut_every_step, fake_setup,
+						fake_teardown),
+		cmocka_unit_test_setup_teardown(test_power_cut_twice, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_write_not_read_back, fake_setup,
+						fake_teardown),
+		cmocka_unit_test_setup_teardown(test_record_format_and_exhaustion, fake_setup,
+						fake_teardown),
+		cmocka_unit_test_setup_teardown(test_proxy_follows_reboots, fake_setup,
+						fake_teardown),
 	};
 	int rc;
 

@@ -250,23 +250,7 @@ static void test_rej_names(void **state)
 	assert_string_equal(mfw_rej_name(-MFW_REJ_N), "?");
 }
 
-static int setup(void **state)
-{
-	struct fake *f = malloc(sizeof(*f));
-
-	assert_non_null(f);
-	fake_init(f);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	free(*state);
-	return 0;
-}
-
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fake_setup, fake_teardown)
 
 int main(void)
 {

@@ -327,22 +327,6 @@ static void test_directions_separated(void **state)
 	tun_devtab_free(t);
 }
 
-static int setup(void **state)
-{
-	struct fake *f = malloc(sizeof(*f));
-
-	assert_non_null(f);
-	fake_init(f);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	free(*state);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,8 +334,9 @@ int main(void)
 		cmocka_unit_test(test_siphash_matches_proxy),
 		cmocka_unit_test(test_kdf_vectors),
 		cmocka_unit_test(test_data_vector_both_sides),
-		cmocka_unit_test_setup_teardown(test_conversation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_directions_separated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_conversation, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_directions_separated, fake_setup,
+						fake_teardown),
 	};
 	int rc;
 
