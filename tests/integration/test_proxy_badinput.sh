@@ -56,8 +56,8 @@ xpi_report "f'XDP: drop_malformed {proxy.xdp.drop_malformed}, drop_unknown_dev {
 xpi_report "f'proxy rejected: { {r: rej(proxy, r) for r in proxy.workers[0].rejected if rej(proxy, r)} } (total {rej(proxy)}); PASS {verd(proxy, \"PASS\")}; engine pairs {proxy.engine.pairs}, devs {proxy.engine.devs}'" proxy
 xpi_report "f'legitimate flow: sent {legit.sent}, delivered {vic.received}; bad generator valid messages: sent {bad.valid}, delivered {bys.received}'" legit vic bad bys
 
-xpi_check "generator sent $BAD_COUNT datagrams: over 20000 bad ones of all 14 kinds, the rest valid" \
-	"bad.sent == $BAD_COUNT and sum($K.values()) + bad.valid == bad.sent and sum($K.values()) >= 20000 and len($K) == 14 and min($K.values()) > 0 and bad.errors == 0" bad
+xpi_check "generator sent $BAD_COUNT datagrams (+2: its last event may add a valid original): over 20000 bad ones of all 14 kinds, the rest valid" \
+	"$BAD_COUNT <= bad.sent <= $BAD_COUNT + 2 and sum($K.values()) + bad.valid == bad.sent and sum($K.values()) >= 20000 and len($K) == 14 and min($K.values()) > 0 and bad.errors == 0" bad
 xpi_check "XDP drop_malformed == version + type + flags + reserved + truncated (all but 1 in 9)" \
 	"proxy.xdp.drop_malformed == sum(${K}[k] for k in ('version', 'type', 'flags', 'reserved', 'truncated')) - $TR_TAG" bad proxy
 xpi_check "XDP drop_unknown_dev == unknown-dev + inactive-dev" \

@@ -43,8 +43,9 @@ int gen_sched_run(struct gen_world *w, struct gen_result *r, double rate, gen_ev
 		}
 		if (now - due > r->late_max_ns)
 			r->late_max_ns = now - due;
+		/* --count counts datagrams; an event may send more than one (bad mode). */
 		while (!rc && due <= now && burst++ < GEN_PACED_BURST &&
-		       (!cfg->count || n < cfg->count)) {
+		       (!cfg->count || (n < cfg->count && u.committed < cfg->count))) {
 			rc = fn(ctx, w, &u, r, n, now);
 			due = r->start_ns + (uint64_t)((double)++n * period);
 		}

@@ -115,4 +115,5 @@ void gen_udp_commit(struct gen_udp *u, unsigned s, size_t len)
 	struct gen_udp_q *q = &u->q[s];
 
 	q->len[q->n++] = len;
+	u->committed++;
 }

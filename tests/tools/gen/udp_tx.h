@@ -26,6 +26,7 @@ struct gen_udp {
 	socklen_t tolen;
 	struct gen_udp_q *q;
 	unsigned nsock;
+	uint64_t committed; /* messages queued, ever (sent or not yet) */
 };
 
 /* Open nsock sockets towards w's proxy.  0 or -errno. */
