@@ -257,14 +257,17 @@ xpi_gen_bg()
 	xpi_bg "$name" "$role" "$GEN" --json "$@"
 }
 
-# xpi_settle: after the generators end, wait until the proxy has handled everything: its
-# total rx (and XDP counters) equal over three consecutive status writes.
+# xpi_settle [EXPR [FILE...]]: after the generators end, wait until the proxy has handled
+# everything: EXPR over the status FILEs (default: total rx and XDP counters of $XPI_STATS)
+# equal over three consecutive status writes.
 xpi_settle()
 {
-	local stats=${XPI_STATS:?} last="" cur same=0 i
+	local expr=${1:-'ws(s, "rx"), s.xdp'} last="" cur same=0 i f
+	local files=("${@:2}")
+	[ ${#files[@]} -gt 0 ] || files=("${XPI_STATS:?}")
 	for ((i = 0; i < 100 && same < 3; i++)); do
 		sleep 0.25
-		cur=$(xpi_py 'ws(s, "rx"), s.xdp' s="$stats")
+		cur=$(for f in "${files[@]}"; do xpi_py "$expr" s="$f"; done | xargs)
 		if [ "$cur" = "$last" ]; then same=$((same + 1)); else same=0; fi
 		last=$cur
 	done

@@ -51,18 +51,15 @@ xps_stop_proxies()
 }
 
 # xps_settle N: every proxy's workers have handled everything: their rx stands still over
-# three status writes.  (Not the XDP counters, as xpi_settle does: the master's own TCP
-# traffic passes through every proxy's XDP program.)
+# three status writes.  (Not the XDP counters, as xpi_settle's default does: the master's own
+# TCP traffic passes through every proxy's XDP program.)
 xps_settle()
 {
-	local n=$1 last="" cur same=0 i
-	for ((i = 0; i < 100 && same < 3; i++)); do
-		sleep 0.25
-		cur=$(for ((p = 0; p < n; p++)); do xpi_py 'ws(s, "rx")' s="$XPI_T/proxy$p.json"; done | xargs)
-		if [ "$cur" = "$last" ]; then same=$((same + 1)); else same=0; fi
-		last=$cur
+	local n=$1 p files=()
+	for ((p = 0; p < n; p++)); do
+		files+=("$XPI_T/proxy$p.json")
 	done
-	sleep 0.2
+	xpi_settle 'ws(s, "rx")' "${files[@]}"
 }
 
 # xps_watch_drops N T0: in the background, the first time each proxy's status file shows a

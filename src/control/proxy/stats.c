@@ -11,17 +11,9 @@
 #include <unistd.h>
 #include <urcu.h>
 
+#include "control/proxy/ctl.h"
 #include "control/proxy/proxy.h"
 #include "control/proxy/state.h"
-
-static const char *const xdp_names[XPRO_XDP_NSTATS] = {
-	[XPRO_XDP_PASS_OTHER] = "pass_other",
-	[XPRO_XDP_REDIRECT] = "redirect",
-	[XPRO_XDP_PASS_NO_XSK] = "pass_no_xsk",
-	[XPRO_XDP_DROP_MALFORMED] = "drop_malformed",
-	[XPRO_XDP_DROP_UNKNOWN_DEV] = "drop_unknown_dev",
-	[XPRO_XDP_DROP_FLAGGED] = "drop_flagged",
-};
 
 static void write_u64s(FILE *f, const char *name, const uint64_t *v, const char *const *names,
 		       int n)
@@ -104,7 +96,7 @@ static void write_all(FILE *f, const struct px_state *s)
 	}
 	fputs("],", f);
 	if (s->xdp.skel && !px_xdp_counters(&s->xdp, pk, by))
-		write_u64s(f, "xdp", pk, xdp_names, XPRO_XDP_NSTATS);
+		write_u64s(f, "xdp", pk, px_xdp_stat_names, XPRO_XDP_NSTATS);
 	else
 		fputs("\"xdp\":null", f);
 	xf_engine_stats(s->env.engine, &es);
