@@ -27,11 +27,16 @@ cat <<EOF
 
 X-Pro demo: one proxy between 26 IoT devices and two hosts, for ${RUN} s.
 
-Thresholds of the proxy's filter (Algorithm 2), small so that the effects show quickly:
-  T_F1 = $TF1 pkt/s   per (device, destination) pair, judged after T_T2 = $TT2 ms of its window
-  T_F2 = $TF2 pkt/s  per destination, all devices together, judged after T_T3 = $TT3 ms
-  A pair over T_F1 is flagged: the kernel (XDP) drops its packets for $((HOLD / 1000)) s before
-  they reach the proxy's workers.  Traffic over T_F2 is dropped packet by packet.
+Thresholds of the proxy's filter (the fair policy, the default), small so that the effects
+show quickly:
+  T_F1 = $TF1 pkt/s   per (device, destination) pair, from its first packet: what a device
+                 offers above it is dropped; a pair that keeps it up for 3 s is flagged and
+                 the kernel (XDP) drops its packets for $((HOLD / 1000)) s before they reach the workers.
+  T_F2 = $TF2 pkt/s  per destination, all devices together, from its first packet.  While a
+                 destination is over it, each device gets at most its fair share f of T_F2:
+                 a device sending less than f loses nothing, one sending more is held to f.
+  (--dst-policy fcfs runs the paper's Algorithm 2 instead: windows T_T2 = $TT2 ms, T_T3 = $TT3 ms,
+  the destination's budget first come, first served.)
   (T_T1 = $((TT1 / 1000)) s, longer than the demo: no pair is forgotten while it runs.)
 
 Who sends what (device numbers are provisioning indexes):
@@ -163,22 +168,21 @@ print("    XDP dropped %d packets of flagged pairs (column XDP: %d, %s);"
       % (proxy["xdp"]["drop_flagged"], tot[2], ok(proxy["xdp"]["drop_flagged"], tot[2])))
 print("    Algorithm 2 dropped %d (column Alg. 2: %d, %s): %d because the pair was over T_F1"
       % (pv, tot[3], ok(pv, tot[3]), verd("DROP_PAIR")))
-print("    (DROP_PAIR, then the pair is flagged), %d because the destination was over T_F2 (DROP_DST)."
+print("    (DROP_PAIR; kept up, the pair is flagged), %d over a share of T_F2 (DROP_DST)."
       % verd("DROP_DST"))
 print("    Pairs flagged into the XDP drop-map: %d, of devices %s, all to the victim."
       % (len(flagged), ", ".join(map(str, flagged))))
 per = vic["per_window"]
 print()
 print("  The victim received per second: %s" % " ".join(str(x) for x in per))
-print("  T_F2 is %d/s.  The first second is not judged (T_T3), the next ones pay it back, then"
+print("  T_F2 is %d/s, from the first second on: no unjudged window, no silence after it."
       % tf2)
-print("  the victim gets T_F2 and no more, however many devices send.  That share goes, first")
-print("  come first served, to the devices under T_F1 = %d/s, legitimate ones and the quiet"
+print("  The budget is shared max-min fairly: the legitimate devices send less than the fair")
+print("  share, so they lose nothing; the quiet bots, each under T_F1 = %d/s but above the"
       % tf1)
-print("  botnet alike: a destination limit cannot tell them apart, it caps the damage.  (The")
-print("  quiet bots send more often, so they come first more often and get more of it.)")
-print("  The floods are cut by their own pair limit: before being flagged they competed for")
-print("  T_F2 like everyone (column Alg. 2), then the kernel dropped them (column XDP).")
+print("  share, are held to it, and so are the floods until their pair is flagged (column XDP).")
+print("  What fair cannot do: bots that each send under the share look like legitimate")
+print("  devices and still take their part of T_F2.")
 
 # ---- rejected, and why ----
 b = gens["bad"]["kinds"]

@@ -43,7 +43,20 @@ struct xf_params {
 	uint64_t tf2_pps; /* T_F2: max packets/s towards one destination, all devices */
 	uint32_t r; /* Alg. 1 decay divisor (window and count divided by r) */
 	uint32_t warn_interval_ms; /* min gap between overload warnings per device */
+	/* Destination policy (docs/algorithm.md, "Fair share"): XF_POLICY_*. */
+	uint32_t policy;
+	uint32_t pair_burst_ms; /* fair: burst of the pair's T_F1 limiter */
+	uint32_t dst_burst_ms; /* fair: burst of the destination cap and of the share */
+	uint32_t tflag_ms; /* fair: excess over T_F1 (in ms of T_F1) before XDP flags the pair */
+	uint32_t rate_ms; /* fair: time constant of the demand-rate estimates */
 };
+
+/* The destination policy. */
+enum xf_policy {
+	XF_POLICY_FCFS = 0, /* the paper's Algorithm 2: windows, first come first served */
+	XF_POLICY_FAIR = 1, /* max-min fair share of T_F2, rate limiters from the first packet */
+};
+const char *xf_policy_name(unsigned policy);
 
 /* Sensible defaults for IoT devices; the reasons are in docs/algorithm.md. */
 void xf_params_default(struct xf_params *p);
@@ -75,10 +88,17 @@ enum xf_verdict {
  * warn_interval_ms per device.  Use xf_verdict_of() to strip it.
  */
 #define XF_WARN 0x80u
+/*
+ * Or'ed into an XF_DROP_PAIR verdict of the fair policy when the packet is
+ * excess only (the pair is held to T_F1; its overflow within tflag_ms): drop
+ * it, but do not flag the pair into the XDP drop-map.  The fcfs policy never
+ * sets it: every DROP_PAIR flags, as in the paper.
+ */
+#define XF_SOFT 0x40u
 
 static inline enum xf_verdict xf_verdict_of(unsigned v)
 {
-	return (enum xf_verdict)(v & ~XF_WARN);
+	return (enum xf_verdict)(v & ~(XF_WARN | XF_SOFT));
 }
 
 const char *xf_verdict_name(enum xf_verdict v);
@@ -138,6 +158,10 @@ struct xf_pair_view {
 	uint64_t dc; /* admitted packets not yet harvested */
 	bool mark; /* window restarted since the last harvest */
 	bool fresh; /* created since the last harvest */
+	/* Fair policy (zero under fcfs): */
+	uint32_t demand; /* packets past the pair's T_F1 limiter, ever (mod 2^32) */
+	uint32_t excess; /* packets over T_F1 in this window (saturating) */
+	uint32_t rate; /* demand rate estimate, XF_RATE_ONE per packet/s */
 };
 
 /*
@@ -232,8 +256,66 @@ struct xf_dst_view {
 	uint64_t admitted; /* packets admitted towards it here */
 	uint64_t g_ts1, g_count; /* global window (xf_engine_dst_apply); g_ts1 0: none */
 	uint64_t g_rate; /* the other proxies' packets/s, estimated */
+	/* Fair policy, as of the last xf_engine_share(): */
+	uint64_t share; /* f(D), XF_RATE_ONE per packet/s; XF_SHARE_NONE: not congested */
+	uint64_t cap; /* this proxy's cap towards D, XF_RATE_ONE per packet/s */
+	uint32_t senders; /* local pairs with a demand rate above zero */
+	uint64_t demand; /* sum of their demand rates, XF_RATE_ONE per packet/s */
 };
 bool xf_engine_dst(struct xf_engine *e, const uint8_t dst[16], struct xf_dst_view *out);
+
+/*
+ * Fair policy (docs/algorithm.md, "Fair share").  Rates are fixed-point,
+ * XF_RATE_ONE per packet/s.
+ */
+#define XF_RATE_ONE 16u
+#define XF_SHARE_NONE UINT64_MAX
+
+/*
+ * Control thread, every tick (fair policy; harmless under fcfs): update every
+ * pair's demand-rate estimate from the packets it offered since the last
+ * call, then for every destination the max-min fair share f(D) such that the
+ * sum over all senders, here and on the other proxies (xf_engine_share_apply),
+ * of min(rate, f) is T_F2, and this proxy's cap towards D (T_F2 less what
+ * the others admit at f).  O(pairs); workers read the results.  Returns the
+ * number of congested destinations.
+ */
+size_t xf_engine_share(struct xf_engine *e, uint64_t now_ns);
+
+/* One destination's fair-share summary, exchanged through the sync layer. */
+struct xf_share_view {
+	uint8_t dst[16];
+	uint32_t senders; /* pairs with a demand rate above zero */
+	uint32_t heavy; /* of them, with a rate above share */
+	uint64_t demand; /* sum of their rates */
+	uint64_t admitted; /* sum of min(rate, share): what they are allowed */
+	uint64_t share; /* the share it was computed at; XF_SHARE_NONE */
+};
+
+/*
+ * Control thread: the local summary of every destination with senders, as
+ * of the last xf_engine_share().  Returns how many fn saw.
+ */
+size_t xf_engine_share_foreach(struct xf_engine *e,
+			       void (*fn)(const struct xf_share_view *, void *), void *arg);
+
+/*
+ * Control thread: the other proxies' summaries towards v->dst, summed (share
+ * is the one they computed at; senders, heavy, demand and admitted are sums).
+ * The next xf_engine_share() solves the global fair share with them, until
+ * another apply replaces them; senders == 0 forgets them.  Returns false when
+ * dst has no local pair.
+ */
+bool xf_engine_share_apply(struct xf_engine *e, const struct xf_share_view *others);
+
+/*
+ * Control thread: how many proxies share every destination's budget (this one
+ * and the others the sync sees; 1 without sync, the default).  A destination
+ * first seen from now on gets T_F2 / proxies as this proxy's cap until its
+ * first xf_engine_share_apply(): a new destination is bounded near T_F2 over
+ * all proxies before they have exchanged a summary.
+ */
+void xf_engine_share_peers(struct xf_engine *e, uint32_t proxies);
 
 struct xf_engine_stats {
 	uint64_t pairs, dsts, devs; /* live records */

@@ -190,12 +190,21 @@ void mfw_on_overload(struct mfw_ctx *c, struct mfw_proxy *p, const uint8_t *pl, 
 	uint32_t hold = mfw_get_be32(pl + MFW_OVL_OFF_HOLD);
 
 	c->st.overloads++;
+	p->load = mfw_get_be16(pl + MFW_OVL_OFF_LOAD);
+	/*
+	 * One dropped pair is no reason to move the device's other traffic: the
+	 * pair's limit follows it to any proxy through the shared view.  Only
+	 * the proxy's own overload (BUSY) holds it off.
+	 */
+	if (pl[MFW_OVL_OFF_REASON] == MFW_OVL_PAIR_DROPPED) {
+		mfw_event(c, MFW_EV_OVERLOAD, (int)(p - c->px), pl[MFW_OVL_OFF_REASON]);
+		return;
+	}
 	if (!hold)
 		hold = c->cfg.hold_default_ms;
 	if (hold > c->cfg.hold_max_ms)
 		hold = c->cfg.hold_max_ms;
 	p->hold_until_ms = now + hold;
-	p->load = mfw_get_be16(pl + MFW_OVL_OFF_LOAD);
 	mfw_event(c, MFW_EV_OVERLOAD, (int)(p - c->px), pl[MFW_OVL_OFF_REASON]);
 }
 

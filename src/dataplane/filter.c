@@ -152,13 +152,23 @@ static int dst_link(struct xf_engine *e, struct xf_pair *pr)
 
 	for (;;) {
 		struct xf_dst *d = dp_tab_find(&e->dsts, h, xf_dst_eq, pr->key.dst), *got;
+		const struct xf_rt *rt;
 
 		if (!d) {
-			d = dp_mem_alloc(e->mem, sizeof(*d), 16);
+			d = dp_mem_alloc(e->mem, sizeof(*d), 64);
 			if (!d)
 				return -ENOMEM;
 			memcpy(d->addr, pr->key.dst, 16);
 			CDS_INIT_LIST_HEAD(&d->pairs);
+			/* Fair policy: bounded from the first packet, at T_F2 until a tick. */
+			d->share = d->sh_local.share = d->sh_others.share = XF_SHARE_NONE;
+			rt = __atomic_load_n(&e->rt, __ATOMIC_CONSUME);
+			d->prov = __atomic_load_n(&e->share_peers, __ATOMIC_RELAXED);
+			if (!d->prov)
+				d->prov = 1;
+			/* With P proxies, T_F2 / P each until the others' summaries come. */
+			d->cap_int = rt->i2 * d->prov;
+			d->cap = (uint64_t)XF_RATE_ONE * rt->tf2 / d->prov;
 			got = dp_tab_insert(&e->dsts, h, d, xf_dst_eq, pr->key.dst);
 			if (got != d)
 				dp_mem_free(e->mem, d, sizeof(*d));
@@ -278,6 +288,7 @@ static int pair_restart(struct xf_worker *w, struct xf_pair *pr, uint64_t t, uin
 
 		__atomic_fetch_sub(&d->csum, old, __ATOMIC_RELAXED);
 		XF_STORE(pr->ts1, t);
+		XF_STORE(pr->excess, 0);
 		__atomic_or_fetch(&pr->mark, XF_MARK_RESTART, __ATOMIC_RELAXED);
 		cds_list_del(&pr->dnode);
 		dst_link_sorted(d, pr);
@@ -342,6 +353,89 @@ static bool dst_global_over(const struct xf_dst *d, const struct xf_rt *rt, uint
 	return over_rate(c, t - ts1, rt->tf2);
 }
 
+/* --- GCRA limiters (the fair policy) ---------------------------------------- */
+
+/* Does a packet at t conform to the limiter at tat with tolerance tau? */
+static inline bool gcra_ok(uint64_t tat, uint64_t t, uint64_t tau)
+{
+	return tat <= t + tau;
+}
+
+/* Take one packet at t if it conforms: tat = max(tat, t) + ival. */
+static inline bool gcra_take(uint64_t *tat, uint64_t t, uint64_t ival, uint64_t tau)
+{
+	uint64_t old = XF_LOAD(*tat), nw;
+
+	do {
+		if (!gcra_ok(old, t, tau))
+			return false;
+		nw = (old > t ? old : t) + ival;
+	} while (!__atomic_compare_exchange_n(tat, &old, nw, true, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
+/*
+ * Steps 4-6 of the fair policy, after the lookup, the idle restart and ts2:
+ * the pair's T_F1 limiter over what it offers, the share limiter of a sender
+ * above f(D), the destination's cap.  Returns XF_PASS or the drop verdict.
+ */
+static unsigned filter_fair(struct xf_worker *w, const struct xf_rt *rt, struct xf_pair *pr,
+			    uint64_t t)
+{
+	struct xf_dst *d = pr->dst;
+	uint64_t share, tau, ival;
+	bool heavy;
+
+	if (!gcra_take(&pr->tat1, t, rt->i1, rt->tau1)) {
+		uint32_t ex = XF_LOAD(pr->excess);
+		unsigned v = XF_DROP_PAIR;
+
+		if (ex != UINT32_MAX)
+			XF_STORE(pr->excess, ++ex);
+		if ((unsigned __int128)ex * 1000 <= rt->flag_excess)
+			v |= XF_SOFT;
+		return v | maybe_warn(w, pr, t, rt);
+	}
+	/* One worker per pair in practice (RSS): a lost update between two costs a count. */
+	XF_STORE(pr->demand, XF_LOAD(pr->demand) + 1);
+	share = XF_LOAD(d->share);
+	heavy = share != XF_SHARE_NONE && XF_LOAD(pr->rate) > share;
+	/*
+	 * At least one interval of tolerance: a heavy sender's packets come closer
+	 * than that, so it gets f itself, not f rounded down to a fraction of its
+	 * rate (tolerance under its spacing admits every k-th packet).
+	 */
+	ival = XF_LOAD(d->share_int);
+	if (heavy) {
+		uint64_t tf = ival > rt->tau2 ? ival : rt->tau2, old = XF_LOAD(pr->tatf);
+
+		/*
+		 * A debt beyond one interval past the tolerance comes from a smaller
+		 * share than today's (a transient one costs 1/f each): forgive it.
+		 */
+		if (old > t + tf + ival) {
+			__atomic_compare_exchange_n(&pr->tatf, &old, t + ival, false,
+						    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+			old = XF_LOAD(pr->tatf);
+		}
+		if (!gcra_ok(old, t, tf))
+			return XF_DROP_DST;
+	}
+	/* A sender under its share may borrow one more burst, paid back by the heavy. */
+	tau = share != XF_SHARE_NONE && !heavy ? 2 * rt->tau2 : rt->tau2;
+	if (!gcra_take(&d->tat2, t, XF_LOAD(d->cap_int), tau))
+		return XF_DROP_DST;
+	if (heavy) {
+		uint64_t old = XF_LOAD(pr->tatf);
+
+		while (!__atomic_compare_exchange_n(&pr->tatf, &old, (old > t ? old : t) + ival,
+						    true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
+	}
+	return XF_PASS;
+}
+
 static unsigned filter_one(struct xf_worker *w, const struct xf_rt *rt, const struct xf_key *k,
 			   uint64_t h, struct xf_pair *pr, uint64_t t)
 {
@@ -370,6 +464,14 @@ again:
 		ts2 = t;
 	}
 
+	d = pr->dst;
+	if (rt->policy == XF_POLICY_FAIR) {
+		v = filter_fair(w, rt, pr, t);
+		if (v != XF_PASS)
+			goto out;
+		goto admit;
+	}
+
 	/* Step 4: the pair's rate, counting this packet as if admitted. */
 	ts1 = XF_LOAD(pr->ts1);
 	win = ts2 - ts1;
@@ -379,7 +481,6 @@ again:
 	}
 
 	/* Step 5: the destination's rate; ts2* is this packet's time. */
-	d = pr->dst;
 	ts1 = XF_LOAD(d->ts1min);
 	win = ts2 > ts1 ? ts2 - ts1 : 0;
 	if (win > rt->tt3 && over_rate(XF_LOAD(d->csum) + 1, win, rt->tf2)) {
@@ -393,6 +494,7 @@ again:
 	}
 
 	/* Step 6: admit. */
+admit:
 	old = __atomic_fetch_add(&pr->dc, 1, __ATOMIC_RELAXED);
 	if (old & XF_DEAD) {
 		pr = NULL; /* retired between lookup and now */

@@ -107,6 +107,7 @@ void xf_engine_free(struct xf_engine *e)
 	dp_tab_fini(&e->dsts);
 	dp_tab_fini(&e->pairs);
 	dp_mem_free_arena(e->mem);
+	free(e->share_buf);
 	free(e->rt);
 	free(e);
 }
@@ -143,6 +144,9 @@ static void pair_view(const struct xf_pair *pr, struct xf_pair_view *v)
 	v->dc = XF_LOAD(pr->dc) & ~XF_DEAD;
 	v->mark = XF_LOAD(pr->mark) & XF_MARK_RESTART;
 	v->fresh = XF_LOAD(pr->mark) & XF_MARK_FRESH;
+	v->demand = XF_LOAD(pr->demand);
+	v->excess = XF_LOAD(pr->excess);
+	v->rate = XF_LOAD(pr->rate);
 }
 
 struct harvest_ctx {
@@ -442,6 +446,246 @@ size_t xf_engine_reclaim(struct xf_engine *e, uint64_t now_ns)
 	return rc.n;
 }
 
+/* --- the fair share (docs/algorithm.md, "Exact semantics of fair") --------------- */
+
+struct share_ctx {
+	struct xf_engine *e;
+	const struct xf_rt *rt;
+	uint64_t dt;
+	size_t congested;
+	void (*fn)(const struct xf_share_view *, void *);
+	void *arg;
+	size_t n;
+};
+
+/* Step 1: every pair's demand rate from what it offered since the last tick. */
+static int share_rate_one(void *entry, void *arg)
+{
+	struct share_ctx *sc = arg;
+	struct xf_pair *pr = entry;
+	uint32_t dem = XF_LOAD(pr->demand), rate = pr->rate;
+	uint64_t inst;
+
+	if (XF_LOAD(pr->dc) & XF_DEAD)
+		return 0;
+	inst = (uint64_t)((unsigned __int128)(uint32_t)(dem - pr->seen) * XF_RATE_ONE *
+			  XF_NSEC_PER_SEC / sc->dt);
+	if (inst > UINT32_MAX)
+		inst = UINT32_MAX;
+	pr->seen = dem;
+	if (!rate || sc->dt >= sc->rt->taur)
+		rate = (uint32_t)inst;
+	else
+		rate = (uint32_t)(((unsigned __int128)rate * (sc->rt->taur - sc->dt) +
+				   (unsigned __int128)inst * sc->dt) /
+				  sc->rt->taur);
+	XF_STORE(pr->rate, rate);
+	return 0;
+}
+
+/* O(f): what the other proxies admit at share f, linear around theirs. */
+static uint64_t others_at(const struct xf_share_sum *o, uint64_t f)
+{
+	__int128 x;
+
+	if (f == XF_SHARE_NONE)
+		return o->admitted < o->demand ? o->admitted : o->demand;
+	if (o->share == XF_SHARE_NONE) { /* not congested there: as if their senders sent alike */
+		x = (__int128)o->senders * f;
+		return x > (__int128)o->demand ? o->demand : (uint64_t)x;
+	}
+	x = (__int128)o->admitted + (__int128)o->heavy * ((__int128)f - (__int128)o->share);
+	if (x < 0)
+		return 0;
+	return x > (__int128)o->demand ? o->demand : (uint64_t)x;
+}
+
+static uint64_t ival_of(uint64_t fp_rate)
+{
+	const uint64_t one = (uint64_t)XF_RATE_ONE * XF_NSEC_PER_SEC;
+
+	return (one + fp_rate - 1) / fp_rate;
+}
+
+/*
+ * Step 2 for one destination, on a copy of its pairs' rates: water-filling by
+ * Newton's method on L(f) = sum min(rate, f) + O(f), concave and piecewise
+ * linear, from below.
+ */
+static void share_solve(struct xf_dst *d, const uint32_t *r, uint32_t n, uint64_t tf2)
+{
+	const struct xf_share_sum *o = &d->sh_others;
+	struct xf_share_sum *l = &d->sh_local;
+	uint64_t t = (uint64_t)XF_RATE_ONE * tf2, s = 0, f = XF_SHARE_NONE, adm, c;
+	uint32_t senders = 0, heavy = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		senders += r[i] > 0;
+		s += r[i];
+	}
+	if ((unsigned __int128)s + o->demand > t) {
+		/* senders + others is 0 only for a summary with demand and no sender. */
+		f = t / ((uint64_t)senders + o->senders ? (uint64_t)senders + o->senders : 1);
+		if (f < 1)
+			f = 1;
+		for (int it = 0; it < 16; it++) {
+			__int128 sum = others_at(o, f), step;
+			/* O's slope: oh, or on where it stands for equal senders under od */
+			uint64_t m = o->share != XF_SHARE_NONE			      ? o->heavy
+				     : (__int128)o->senders * f < (__int128)o->demand ? o->senders
+										      : 0;
+
+			for (uint32_t i = 0; i < n; i++) {
+				sum += r[i] < f ? r[i] : f;
+				m += r[i] > f;
+			}
+			if (!m)
+				break;
+			step = ((__int128)t - sum) / (__int128)m;
+			if (!step)
+				break;
+			step += (__int128)f;
+			f = step < 1				   ? 1
+			    : step > (__int128)(XF_SHARE_NONE - 1) ? XF_SHARE_NONE - 1
+								   : (uint64_t)step;
+		}
+	}
+	adm = s;
+	if (f != XF_SHARE_NONE) {
+		adm = 0;
+		for (uint32_t i = 0; i < n; i++) {
+			adm += r[i] < f ? r[i] : f;
+			heavy += r[i] > f;
+		}
+	}
+	/* This proxy's cap: T_F2 less what the others admit, at least 1 packet/s. */
+	c = others_at(o, f);
+	c = c >= t - XF_RATE_ONE ? XF_RATE_ONE : t - c;
+	if (d->prov > 1 && c > t / d->prov) /* no summary from the others yet */
+		c = t / d->prov < XF_RATE_ONE ? XF_RATE_ONE : t / d->prov;
+	if (f != XF_SHARE_NONE) /* the shares bound the sum; headroom for their jitter */
+		c += c / 16;
+	l->senders = senders;
+	l->heavy = heavy;
+	l->demand = s;
+	l->admitted = adm;
+	l->share = f;
+	d->cap = c;
+	/* share_int before share: a worker that sees the share sees its interval. */
+	XF_STORE(d->share_int, f == XF_SHARE_NONE ? 0 : ival_of(f));
+	XF_STORE(d->share, f);
+	XF_STORE(d->cap_int, ival_of(c));
+}
+
+static int share_dst_one(void *entry, void *arg)
+{
+	struct share_ctx *sc = arg;
+	struct xf_engine *e = sc->e;
+	struct xf_dst *d = entry;
+	struct cds_list_head *pos;
+	uint32_t n = 0;
+
+	xf_dst_lock(d);
+	if (d->dead) {
+		xf_dst_unlock(d);
+		return 0;
+	}
+	if (d->npairs > e->share_cap) {
+		size_t cap = d->npairs * 2;
+		uint32_t *nb = realloc(e->share_buf, cap * sizeof(*nb));
+
+		if (!nb) { /* keep the last share: no worse than one missed tick */
+			xf_dst_unlock(d);
+			return 0;
+		}
+		e->share_buf = nb;
+		e->share_cap = cap;
+	}
+	cds_list_for_each(pos, &d->pairs)
+	{
+		const struct xf_pair *pr = cds_list_entry(pos, struct xf_pair, dnode);
+
+		e->share_buf[n++] = pr->rate;
+	}
+	xf_dst_unlock(d);
+	share_solve(d, e->share_buf, n, sc->rt->tf2);
+	sc->congested += d->share != XF_SHARE_NONE;
+	return 0;
+}
+
+size_t xf_engine_share(struct xf_engine *e, uint64_t now_ns)
+{
+	struct share_ctx sc = { .e = e };
+
+	rcu_read_lock();
+	sc.rt = __atomic_load_n(&e->rt, __ATOMIC_CONSUME);
+	if (!e->share_ticked) {
+		e->share_ticked = true;
+		e->share_last = now_ns;
+	} else if (now_ns > e->share_last) {
+		sc.dt = now_ns - e->share_last;
+		dp_tab_for_each(&e->pairs, share_rate_one, &sc);
+		e->share_last = now_ns;
+	}
+	dp_tab_for_each(&e->dsts, share_dst_one, &sc);
+	rcu_read_unlock();
+	return sc.congested;
+}
+
+static int share_foreach_one(void *entry, void *arg)
+{
+	struct share_ctx *sc = arg;
+	struct xf_dst *d = entry;
+	struct xf_share_view v;
+
+	if (XF_LOAD(d->dead) || !d->sh_local.senders)
+		return 0;
+	memcpy(v.dst, d->addr, 16);
+	v.senders = d->sh_local.senders;
+	v.heavy = d->sh_local.heavy;
+	v.demand = d->sh_local.demand;
+	v.admitted = d->sh_local.admitted;
+	v.share = d->sh_local.share;
+	sc->fn(&v, sc->arg);
+	sc->n++;
+	return 0;
+}
+
+size_t xf_engine_share_foreach(struct xf_engine *e,
+			       void (*fn)(const struct xf_share_view *, void *), void *arg)
+{
+	struct share_ctx sc = { .e = e, .fn = fn, .arg = arg };
+
+	rcu_read_lock();
+	dp_tab_for_each(&e->dsts, share_foreach_one, &sc);
+	rcu_read_unlock();
+	return sc.n;
+}
+
+void xf_engine_share_peers(struct xf_engine *e, uint32_t proxies)
+{
+	__atomic_store_n(&e->share_peers, proxies ? proxies : 1, __ATOMIC_RELAXED);
+}
+
+bool xf_engine_share_apply(struct xf_engine *e, const struct xf_share_view *others)
+{
+	struct xf_dst *d;
+
+	rcu_read_lock();
+	d = dp_tab_find(&e->dsts, xf_hash_dst(e->seed, others->dst), xf_dst_eq, others->dst);
+	if (d) {
+		struct xf_share_sum o = { others->senders, others->heavy, others->demand,
+					  others->admitted, others->share };
+
+		if (!o.senders)
+			o = (struct xf_share_sum){ 0, 0, 0, 0, XF_SHARE_NONE };
+		d->sh_others = o;
+		d->prov = 1;
+	}
+	rcu_read_unlock();
+	return d != NULL;
+}
+
 /* --- views ------------------------------------------------------------------- */
 
 bool xf_engine_pair(struct xf_engine *e, const struct xf_key *key, struct xf_pair_view *out)
@@ -523,6 +767,10 @@ bool xf_engine_dst(struct xf_engine *e, const uint8_t dst[16], struct xf_dst_vie
 		out->g_count =
 			out->g_ts1 ? (uint64_t)(XF_LOAD(d->g_off) + (int64_t)out->admitted) : 0;
 		out->g_rate = out->g_ts1 ? XF_LOAD(d->g_rate) : 0;
+		out->share = XF_LOAD(d->share);
+		out->cap = d->cap;
+		out->senders = d->sh_local.senders;
+		out->demand = d->sh_local.demand;
 	}
 	xf_dst_unlock(d);
 	return live;

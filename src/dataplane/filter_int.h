@@ -33,6 +33,11 @@ struct xf_rt {
 	uint64_t tt1, tt2, tt3, tt4; /* ns */
 	uint64_t tf1, tf2; /* packets/s */
 	uint64_t warn_interval; /* ns */
+	/* fair policy (docs/algorithm.md, "Exact semantics of fair") */
+	uint32_t policy;
+	uint64_t tau1, tau2, taur; /* pair and destination bursts, rate time constant (ns) */
+	uint64_t i1, i2; /* emission intervals at T_F1 and T_F2 (ns) */
+	unsigned __int128 flag_excess; /* T_F1 * tflag_ms: excess * 1000 above it flags */
 	struct xf_params src;
 	struct rcu_head rcu;
 };
@@ -62,6 +67,12 @@ struct xf_dev {
 	struct rcu_head rcu;
 };
 
+/* A destination's fair-share summary (struct xf_share_view without the address). */
+struct xf_share_sum {
+	uint32_t senders, heavy;
+	uint64_t demand, admitted, share;
+};
+
 /*
  * A destination.  The first cache line holds what a packet reads or adds to:
  * the local aggregate (csum, ts1min), the admitted-packet counter and the
@@ -76,22 +87,34 @@ struct xf_dst {
 	uint64_t g_ts1; /* global window start, local clock; 0: none */
 	uint32_t g_seq; /* seqcount over g_off, g_ts1; control thread writes */
 	uint32_t lock; /* spinlock for the list, ts1min, npairs, dead */
-	/* --- second line: slow path and control thread --- */
+	/* --- second line: the fair policy's per-packet fields, then the slow path --- */
+	uint64_t tat2; /* cap limiter (GCRA).  Atomic (CAS). */
+	uint64_t share; /* f(D), fixed point; XF_SHARE_NONE.  Control thread writes. */
+	uint64_t share_int; /* ns per packet at share; control thread writes */
+	uint64_t cap_int; /* ns per packet at this proxy's cap; control thread writes */
 	struct cds_list_head pairs; /* ordered by ts1, oldest first; under lock */
 	uint32_t npairs; /* under lock */
 	uint32_t dead; /* under lock: retired, do not link pairs */
 	uint32_t resort; /* control thread: a pair's ts1 moved, re-sort the list */
 	uint32_t pad; /* control thread: collect_gen of adm_harv */
+	/* control thread: the fair share's inputs and last results */
+	struct xf_share_sum sh_local, sh_others;
+	uint64_t cap; /* the cap cap_int stands for, fixed point; 0: T_F2 at creation */
 	uint64_t adm_harv; /* control thread: adm when its pairs were last collected */
 	uint64_t g_rate; /* other proxies' packets/s towards it (g_seq) */
 	uint64_t g_t; /* local time of the last xf_engine_dst_apply() (g_seq) */
 	/* control thread: the last two rounds' (c, adm_harv, time), for g_rate */
 	uint64_t g_c[2], g_adm[2], g_at[2];
 	uint32_t g_gen; /* apply_gen of g_*[1] */
-	uint32_t pad2;
+	/*
+	 * Proxies the cap is split over until the others' first summary for it
+	 * (xf_engine_share_peers() at creation); 1: not split.  Control thread.
+	 */
+	uint32_t prov;
 	struct rcu_head rcu;
-};
-_Static_assert(offsetof(struct xf_dst, pairs) == 64, "hot fields in the first cache line");
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct xf_dst) == 320, "a destination is five cache lines");
+_Static_assert(offsetof(struct xf_dst, tat2) == 64, "hot fields in the first cache line");
 
 /* pair->mark bits: the window restarted (Alg. 2 line 5); the pair is new. */
 #define XF_MARK_RESTART 1u
@@ -118,7 +141,15 @@ struct xf_pair {
 		struct cds_list_head dnode; /* in dst->pairs while live */
 		struct rcu_head rcu; /* once unlinked, for call_rcu */
 	};
+	/* fair policy: workers (tat1, tatf by CAS; demand, excess), control (rate, seen) */
+	uint64_t tat1; /* T_F1 limiter (GCRA) */
+	uint64_t tatf; /* share limiter (GCRA) */
+	uint32_t demand; /* packets past tat1, mod 2^32 */
+	uint32_t excess; /* packets over T_F1 in this window, saturating */
+	uint32_t rate; /* demand rate, XF_RATE_ONE per packet/s */
+	uint32_t seen; /* demand at the last share tick */
 } __attribute__((aligned(64)));
+_Static_assert(sizeof(struct xf_pair) == 128, "a pair is two cache lines");
 _Static_assert(offsetof(struct xf_pair, dev) == 64, "hot fields in the first cache line");
 
 struct xf_engine {
@@ -130,6 +161,11 @@ struct xf_engine {
 	uint64_t npairs, ndsts, ndevs; /* live records.  Atomic. */
 	uint32_t collect_gen; /* control thread: xf_engine_collect() calls */
 	uint32_t apply_gen; /* control thread: xf_engine_apply_end() calls */
+	uint64_t share_last; /* control thread: time of the last xf_engine_share() */
+	bool share_ticked; /* control thread: share_last is set */
+	uint32_t share_peers; /* proxies sharing a budget (xf_engine_share_peers); atomic */
+	uint32_t *share_buf; /* control thread: one destination's rates, for the solve */
+	size_t share_cap;
 };
 
 struct xf_worker {

@@ -23,6 +23,11 @@ const struct xf_param_desc xf_param_table[] = {
 	{ "r", "divisor", offsetof(struct xf_params, r), 4, 1, 1024, 2 },
 	{ "warn_interval_ms", "ms", offsetof(struct xf_params, warn_interval_ms), 4, 0, DAY_MS,
 	  1000 },
+	{ "policy", "fcfs|fair", offsetof(struct xf_params, policy), 4, 0, 1, XF_POLICY_FAIR },
+	{ "pair_burst_ms", "ms", offsetof(struct xf_params, pair_burst_ms), 4, 1, 60000, 200 },
+	{ "dst_burst_ms", "ms", offsetof(struct xf_params, dst_burst_ms), 4, 1, 60000, 20 },
+	{ "tflag_ms", "ms", offsetof(struct xf_params, tflag_ms), 4, 0, DAY_MS, 3000 },
+	{ "rate_ms", "ms", offsetof(struct xf_params, rate_ms), 4, 1, 60000, 500 },
 	{ NULL, NULL, 0, 0, 0, 0, 0 },
 };
 
@@ -76,5 +81,17 @@ void xf_params_compile(const struct xf_params *p, struct xf_rt *rt)
 	rt->tf1 = p->tf1_pps;
 	rt->tf2 = p->tf2_pps;
 	rt->warn_interval = (uint64_t)p->warn_interval_ms * XF_NSEC_PER_MSEC;
+	rt->policy = p->policy;
+	rt->tau1 = (uint64_t)p->pair_burst_ms * XF_NSEC_PER_MSEC;
+	rt->tau2 = (uint64_t)p->dst_burst_ms * XF_NSEC_PER_MSEC;
+	rt->taur = (uint64_t)p->rate_ms * XF_NSEC_PER_MSEC;
+	rt->i1 = (XF_NSEC_PER_SEC + p->tf1_pps - 1) / p->tf1_pps;
+	rt->i2 = (XF_NSEC_PER_SEC + p->tf2_pps - 1) / p->tf2_pps;
+	rt->flag_excess = (unsigned __int128)p->tf1_pps * p->tflag_ms;
 	rt->src = *p;
+}
+
+const char *xf_policy_name(unsigned policy)
+{
+	return policy == XF_POLICY_FCFS ? "fcfs" : policy == XF_POLICY_FAIR ? "fair" : "?";
 }

@@ -262,7 +262,9 @@ static void act(struct dp_worker *w, struct burst *b, uint64_t now)
 			send_kernel(w, p + b->inner_off[i], b->inner_len[i], &b->key[i]);
 			break;
 		case XF_DROP_PAIR:
-			flag_pair(w, &b->key[i], now);
+			/* The fair policy drops an excess without flagging (XF_SOFT). */
+			if (!(b->verdict[i] & XF_SOFT))
+				flag_pair(w, &b->key[i], now);
 			break;
 		default:
 			break;

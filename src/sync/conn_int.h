@@ -19,6 +19,7 @@
 enum sync_script_id {
 	SYNC_SCRIPT_MERGE,
 	SYNC_SCRIPT_LOAD,
+	SYNC_SCRIPT_SHARE,
 	SYNC_NSCRIPTS,
 };
 

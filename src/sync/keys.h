@@ -34,6 +34,8 @@
 #define SYNC_KEY_PROXY "xpro:s:"
 #define SYNC_KEY_LOAD "xpro:w"
 #define SYNC_KEY_GEN "xpro:gen"
+/* xpro:f:<dst>  hash  <id> -> "senders heavy demand admitted share ts_ms" (share.h) */
+#define SYNC_KEY_SHARE "xpro:f:"
 #define SYNC_FIELD_DST "d"
 #define SYNC_FIELD_DEV_LEN 4
 

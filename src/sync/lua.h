@@ -39,4 +39,14 @@ extern const char sync_merge_lua[];
 extern const char sync_load_lua[];
 #define SYNC_LOAD_REPLY_ENTRY 5
 
+/*
+ * The fair policy's summaries (share.h, docs/sync.md "Fair share").
+ *   ARGV: proxy_id max_age_ms ttl_ms n, then n times  dst_hex "senders heavy
+ *         demand admitted share" (share 0: not congested)
+ *   reply: 5 integers per destination, in order: the other proxies' fresh
+ *         senders, heavy, demand, admitted summed, and their smallest share
+ *         above 0 (0: none)
+ */
+extern const char sync_share_lua[];
+
 #endif /* XPRO_SYNC_LUA_H */

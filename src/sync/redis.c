@@ -24,6 +24,7 @@
 static const char *const script_src[SYNC_NSCRIPTS] = {
 	[SYNC_SCRIPT_MERGE] = sync_merge_lua,
 	[SYNC_SCRIPT_LOAD] = sync_load_lua,
+	[SYNC_SCRIPT_SHARE] = sync_share_lua,
 };
 
 /* --- errors ---------------------------------------------------------------- */

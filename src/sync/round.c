@@ -18,6 +18,7 @@
 #include "sync/keys.h"
 #include "sync/merge.h"
 #include "sync/round.h"
+#include "sync/share.h"
 
 #define OTHERS_MAX 64
 #define OFFSET_EVERY 16 /* rounds between clock offset measurements */
@@ -46,6 +47,9 @@ struct sync_round {
 	uint64_t next_try, backoff;
 	struct sync_load others[OTHERS_MAX];
 	size_t nothers;
+	/* The fair policy's summaries: this proxy's, and the others' sums. */
+	struct xf_share_view *sh_mine, *sh_others;
+	size_t sh_n, sh_cap;
 	struct sync_round_stats st;
 };
 
@@ -127,6 +131,8 @@ void sync_round_free(struct sync_round *r)
 	free(r->in);
 	free(r->out);
 	free(r->at);
+	free(r->sh_mine);
+	free(r->sh_others);
 	free(r);
 }
 
@@ -346,6 +352,54 @@ static int replica_loads(struct sync_round *r, uint32_t max_age_ms)
 	return 0;
 }
 
+/* --- the fair share ------------------------------------------------------------ */
+
+static void add_share(const struct xf_share_view *v, void *arg)
+{
+	struct sync_round *r = arg;
+
+	if (r->sh_n == r->sh_cap) {
+		size_t cap = r->sh_cap ? 2 * r->sh_cap : 64;
+		struct xf_share_view *a = realloc(r->sh_mine, cap * sizeof(*a));
+		struct xf_share_view *b = a ? realloc(r->sh_others, cap * sizeof(*b)) : NULL;
+
+		if (a)
+			r->sh_mine = a;
+		if (!b)
+			return; /* this destination's summary waits for the next round */
+		r->sh_others = b;
+		r->sh_cap = cap;
+	}
+	r->sh_mine[r->sh_n++] = *v;
+}
+
+/*
+ * Publish the engine's summaries and hand it the other proxies' sums: the
+ * next xf_engine_share() solves the global share with them.  While the master
+ * is away the engine keeps the last sums it was given (the last global view).
+ */
+static void exchange_shares(struct sync_round *r)
+{
+	uint32_t max_age = 3 * r->period_ms < 1000 ? 1000 : 3 * r->period_ms;
+	struct xf_params xp;
+	int rc;
+
+	xf_engine_get_params(r->e, &xp);
+	if (xp.policy != XF_POLICY_FAIR)
+		return;
+	xf_engine_share_peers(r->e, 1 + (uint32_t)r->nothers);
+	r->sh_n = 0;
+	xf_engine_share_foreach(r->e, add_share, r);
+	rc = sync_exchange_shares(r->conn, r->sh_mine, r->sh_n, r->sh_others, max_age, 2 * max_age);
+	if (rc) {
+		r->st.share_failures++;
+		return;
+	}
+	for (size_t i = 0; i < r->sh_n; i++)
+		xf_engine_share_apply(r->e, &r->sh_others[i]);
+	r->st.share_dsts = r->sh_n;
+}
+
 /* --- the round ------------------------------------------------------------------ */
 
 static int exchange_loads(struct sync_round *r, const struct sync_load *mine)
@@ -443,6 +497,7 @@ int sync_round_run(struct sync_round *r, uint64_t now_ns, const struct sync_load
 	r->st.last_ok_ns = now_ns;
 	r->backoff = 0;
 	r->next_try = 0;
+	exchange_shares(r);
 	r->st.last_round_ns = mono_ns() - t0;
 	if (r->st.last_round_ns > r->st.max_round_ns)
 		r->st.max_round_ns = r->st.last_round_ns;

@@ -65,6 +65,8 @@ struct sync_round_stats {
 	uint64_t last_ok_ns; /* local time of the last acknowledged merge (0: never) */
 	int64_t clock_offset_ns; /* master clock - local clock */
 	int others; /* other proxies with a fresh W */
+	uint64_t share_dsts; /* fair policy: destinations summarised in the last round */
+	uint64_t share_failures; /* fair policy: summary exchanges that failed */
 	char error[160]; /* the last error, "" once recovered */
 };
 

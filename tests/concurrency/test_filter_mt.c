@@ -77,6 +77,13 @@ struct scenario {
 	 * (counts up and down, starts back and forward) and destination.
 	 */
 	bool sync_apply;
+	/*
+	 * Fair policy: the control thread also runs the share tick
+	 * (xf_engine_share()) and hands every summary back as made-up others
+	 * (xf_engine_share_apply()) while the workers filter against the shares,
+	 * caps and limiters it publishes.
+	 */
+	bool share;
 };
 
 struct shared {
@@ -105,6 +112,7 @@ struct cctx {
 	pthread_t th;
 	int err; /* 1: set_params failed; 2: no worker for the anchors */
 	uint64_t harvested, harvests, handed, reclaims, reclaimed, swaps, applied_dsts;
+	uint64_t share_ticks, congested, share_views, share_applied;
 	/* Anchor packets the control thread filters itself (control_clock). */
 	uint64_t fed, tally[XF_NVERDICTS];
 	struct xf_worker_stats st;
@@ -124,9 +132,11 @@ static void pin_to_cpu0(const struct scenario *sc)
 
 static bool verdict_ok(unsigned v)
 {
-	if (v & ~(XF_WARN | 0x7fu))
+	if (v & ~(XF_WARN | XF_SOFT | 0x3fu))
 		return false;
 	if (xf_verdict_of(v) >= XF_NVERDICTS)
+		return false;
+	if ((v & XF_SOFT) && xf_verdict_of(v) != XF_DROP_PAIR)
 		return false;
 	return !(v & XF_WARN) || xf_verdict_of(v) == XF_DROP_PAIR;
 }
@@ -264,6 +274,39 @@ static size_t sync_like_round(struct cctx *cc, uint64_t *sum, uint64_t iter)
 	return n;
 }
 
+struct share_back {
+	struct cctx *cc;
+	uint64_t iter;
+};
+
+/* Hand a summary back as if two other proxies sent the same, or forget them. */
+static void share_back_cb(const struct xf_share_view *v, void *arg)
+{
+	struct share_back *sb = arg;
+	struct xf_share_view o = *v;
+
+	sb->cc->share_views++;
+	if (sb->iter % 5 == 4) {
+		o.senders = 0; /* forget the others */
+	} else {
+		o.senders *= 2;
+		o.heavy *= 2;
+		o.demand *= 2;
+		o.admitted *= 2;
+	}
+	sb->cc->share_applied += xf_engine_share_apply(sb->cc->s->e, &o);
+}
+
+static void share_round(struct cctx *cc, uint64_t iter)
+{
+	struct share_back sb = { .cc = cc, .iter = iter };
+
+	cc->congested +=
+		xf_engine_share(cc->s->e, __atomic_load_n(&cc->s->clock, __ATOMIC_SEQ_CST));
+	cc->share_ticks++;
+	xf_engine_share_foreach(cc->s->e, share_back_cb, &sb);
+}
+
 static void *control_main(void *arg)
 {
 	struct cctx *cc = arg;
@@ -299,6 +342,8 @@ static void *control_main(void *arg)
 			}
 			rcu_read_unlock();
 		}
+		if (sc->share)
+			share_round(cc, iter);
 		if (sc->sync_apply)
 			cc->handed += sync_like_round(cc, &sum, iter);
 		else
@@ -521,6 +566,12 @@ static void run_scenario(const struct scenario *sc)
 	       cc.harvests, cc.handed, cc.harvested, final, cc.reclaims, cc.reclaimed, cc.swaps,
 	       cc.fed, cc.tally[XF_PASS]);
 
+	if (sc->share)
+		printf("    share: %" PRIu64 " ticks, %" PRIu64
+		       " congested destinations seen, %" PRIu64 " summaries, %" PRIu64
+		       " applied back\n",
+		       cc.share_ticks, cc.congested, cc.share_views, cc.share_applied);
+
 	/* Every admitted packet (workers' and anchors') is harvested exactly once. */
 	assert_int_equal(cc.harvested + final, pass);
 
@@ -544,6 +595,12 @@ static void run_scenario(const struct scenario *sc)
 		assert_true(tot.verdict[XF_DROP_PAIR] > 0);
 		assert_true(tot.verdict[XF_DROP_DST] > 0);
 	}
+	if (sc->share) {
+		/* The shares bit (congested ticks, DROP_DST) and the summaries went round. */
+		assert_true(cc.share_ticks > 0);
+		assert_true(cc.congested > 0);
+		assert_true(cc.share_applied > 0);
+	}
 	if (sc->expect_caps) {
 		assert_true(tot.verdict[XF_DROP_DEVCAP] > 0);
 		assert_true(tot.verdict[XF_DROP_FULL] > 0);
@@ -565,6 +622,7 @@ static void params(struct xf_params *p, uint64_t tt1, uint64_t tt2, uint64_t tt3
 		   uint64_t tf2, uint32_t warn)
 {
 	xf_params_default(p);
+	p->policy = XF_POLICY_FCFS; /* these cases test Algorithm 2 */
 	p->tt1_ms = tt1;
 	p->tt2_ms = tt2;
 	p->tt3_ms = tt3;
@@ -666,6 +724,37 @@ static void test_mt_sync_apply(void **state)
 	(void)state;
 	params(&sc.pa, 20, 5, 5, 300, 3000, 10);
 	sc.pb = sc.pa;
+	run_scenario(&sc);
+}
+
+/*
+ * The fair policy: share ticks and the others' summaries against workers
+ * filtering on the shares, caps and limiters they publish, with parameter
+ * swaps (burst and rate constants too) and reclaims; the accounting checks
+ * of every scenario hold and TSan sees no race.
+ */
+static void test_mt_fair_share(void **state)
+{
+	struct scenario sc = {
+		.name = "fair-share",
+		.lim = { .max_records = 4096, .max_dsts_per_dev = NDST },
+		.pkts_per_worker = 60000,
+		.step_max_ns = 200 * US,
+		.jump_ns = 50 * MS,
+		.jump_one_in = 500,
+		.expect_drops = true,
+		.caps_unreachable = true,
+		.share = true,
+	};
+
+	(void)state;
+	params(&sc.pa, 20, 5, 5, 300, 3000, 10);
+	params(&sc.pb, 10, 2, 8, 150, 2000, 5);
+	sc.pa.policy = sc.pb.policy = XF_POLICY_FAIR;
+	sc.pb.pair_burst_ms = 50;
+	sc.pb.dst_burst_ms = 5;
+	sc.pb.tflag_ms = 100;
+	sc.pb.rate_ms = 50;
 	run_scenario(&sc);
 }
 
@@ -830,7 +919,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mt_moderate),	    cmocka_unit_test(test_mt_tiny),
 		cmocka_unit_test(test_mt_reclaim_vs_admit), cmocka_unit_test(test_mt_sync_apply),
-		cmocka_unit_test(test_mt_ts2_monotonic),
+		cmocka_unit_test(test_mt_ts2_monotonic),    cmocka_unit_test(test_mt_fair_share),
 	};
 
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# One device floods the victim above T_F1; the proxy cuts that pair and only that pair.
+# One device floods the victim above T_F1; the proxy cuts that pair and only that pair (the
+# paper's Algorithm 2, --dst-policy fcfs: its T_F1 x D bound; the fair policy's flood is
+# test_proxy_fair.sh's and tests/unit/test_filter_fair.c's).
 #
 #   device 0 -> victim      2000 pps for 3 s (the flood)              flow ids 300..
 #   device 0 -> bystander     50 pps, all along (same device, other destination)   100..
@@ -44,7 +46,7 @@ export TB_QUEUES=2
 tb_up 1 2 0 || xpi_die "tb_up"
 xpi_provision 6
 xpi_bpffs
-xpi_start_proxy --queues 0-1 --tf1 $TF1 --tt2-ms $TT2 --tt1-ms $TT1 --hold-ms $HOLD
+xpi_start_proxy --queues 0-1 --dst-policy fcfs --tf1 $TF1 --tt2-ms $TT2 --tt1-ms $TT1 --hold-ms $HOLD
 xpi_sink vic victim 9000
 xpi_sink bys bystander 9001
 

@@ -185,7 +185,33 @@ static void test_peer_reports(void **state)
 	assert_int_equal(mfw_current(&f->ctx), 2);
 }
 
-/* OVERLOAD: leave at once; the proxy is held off for the time asked, clamped. */
+/*
+ * OVERLOAD PAIR_DROPPED: one of the device's pairs is over its limit.  The
+ * device stays where it is (the limit would follow it to any proxy); it
+ * counts the warning and learns the load.
+ */
+static void test_pair_dropped_stays(void **state)
+{
+	struct fake *f = booted(state, 2);
+	struct world w = { .load = { 100, 200 } };
+	struct mfw_addr a0 = fake_proxy_addr(0);
+	uint8_t msg[128];
+	size_t len;
+
+	run(f, &w, 2000);
+	assert_int_equal(mfw_current(&f->ctx), 0);
+	len = fake_overload(msg, 0, f->ctx.epoch, 1, fake_proxy_seq(0), MFW_OVL_PAIR_DROPPED, 150,
+			    3000);
+	assert_int_equal(mfw_input(&f->ctx, &a0, msg, len), 0);
+	assert_int_equal(f->ctx.st.overloads, 1);
+	assert_int_equal(fake_events(f, MFW_EV_OVERLOAD), 1);
+	assert_int_equal(f->px[0].hold_until_ms, 0);
+	run(f, &w, 5000);
+	assert_int_equal(mfw_current(&f->ctx), 0);
+	assert_int_equal(fake_events(f, MFW_EV_SWITCH), 0);
+}
+
+/* OVERLOAD BUSY: leave at once; the proxy is held off for the time asked, clamped. */
 static void test_overload_hold(void **state)
 {
 	struct fake *f = booted(state, 2);
@@ -195,8 +221,7 @@ static void test_overload_hold(void **state)
 	size_t len;
 
 	run(f, &w, 2000);
-	len = fake_overload(msg, 0, f->ctx.epoch, 1, fake_proxy_seq(0), MFW_OVL_PAIR_DROPPED, 850,
-			    3000);
+	len = fake_overload(msg, 0, f->ctx.epoch, 1, fake_proxy_seq(0), MFW_OVL_BUSY, 850, 3000);
 	assert_int_equal(mfw_input(&f->ctx, &a0, msg, len), 0);
 	assert_int_equal(mfw_current(&f->ctx), 1);
 	assert_int_equal(f->px[0].hold_until_ms, f->now + 3000);
@@ -310,6 +335,7 @@ int main(void)
 		T(test_unavailable_switches_now),
 		T(test_peer_reports),
 		T(test_overload_hold),
+		T(test_pair_dropped_stays),
 		T(test_all_down),
 		T(test_probe_schedule),
 		T(test_encrypt_require),

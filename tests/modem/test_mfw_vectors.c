@@ -282,13 +282,16 @@ static void test_conversation(void **state)
 	assert_int_equal(plen, ilen);
 	assert_memory_equal(plain, vec_inner, ilen);
 
-	/* OVERLOAD from the current proxy: the device moves to proxy 1. */
+	/* OVERLOAD PAIR_DROPPED from the current proxy: accepted and counted; the
+	 * device stays (one pair over its limit does not move the device). */
 	n = tun_seal(buf, sizeof(buf), pk, XPRO_MSG_OVERLOAD, VEC_EPOCH, VEC_DEV, VEC_OVERLOAD_SEQ,
 		     vec_overload + TUN_HDR_LEN, sizeof(vec_overload) - TUN_OVERHEAD);
 	assert_memory_equal(buf, vec_overload, sizeof(vec_overload));
+	assert_int_equal(vec_overload[TUN_HDR_LEN + MFW_OVL_OFF_REASON], MFW_OVL_PAIR_DROPPED);
 	assert_int_equal(mfw_input(&f->ctx, &a0, vec_overload, sizeof(vec_overload)), 0);
-	assert_int_equal(mfw_current(&f->ctx), 1);
-	assert_int_equal(f->px[0].hold_until_ms, f->now + 5000);
+	assert_int_equal(f->ctx.st.overloads, 1);
+	assert_int_equal(mfw_current(&f->ctx), 0);
+	assert_int_equal(f->px[0].hold_until_ms, 0);
 	tun_devtab_free(t);
 }
 

@@ -66,6 +66,7 @@ static int world_up(struct world *W, bool sync, uint32_t cmd_ms)
 	if (rfx_start(&W->redis, NULL))
 		return -1;
 	xf_params_default(&p);
+	p.policy = XF_POLICY_FCFS; /* these cases test Algorithm 2 */
 	p.tf1_pps = 10000; /* no bot is over the pair limit */
 	p.tf2_pps = TF2;
 	p.tt2_ms = TT3_MS;

@@ -21,8 +21,40 @@ void fm_free(struct fm *m);
 /* New thresholds; state is kept, the next packet uses them. */
 void fm_set_params(struct fm *m, const struct xf_params *p);
 
-/* One packet at time now_ns: enum xf_verdict, possibly | XF_WARN. */
+/*
+ * One packet at time now_ns: enum xf_verdict, possibly | XF_WARN (and, under
+ * the fair policy, | XF_SOFT).  Dispatches on the policy in force.
+ */
 unsigned fm_filter(struct fm *m, const struct xf_key *key, uint64_t now_ns);
+
+/*
+ * The fair policy's share tick (docs/algorithm.md, "Exact semantics of
+ * fair"): every pair's demand rate, then every destination's share, share
+ * interval and cap.  Runs whatever the policy.  Returns the number of
+ * destinations left congested (share != XF_SHARE_NONE).
+ */
+size_t fm_share(struct fm *m, uint64_t now_ns);
+
+/* The local summary of every destination with senders, as of the last tick. */
+size_t fm_share_foreach(const struct fm *m, void (*fn)(const struct xf_share_view *, void *),
+			void *arg);
+
+/* The other proxies' summary towards others->dst; senders == 0 forgets it. */
+bool fm_share_apply(struct fm *m, const struct xf_share_view *others);
+void fm_share_peers(struct fm *m, uint32_t proxies); /* xf_engine_share_peers() */
+
+/* Which branch of the fair policy decided each packet, and what the ticks found. */
+struct fm_fair_stats {
+	uint64_t pair_soft, pair_hard; /* DROP_PAIR with and without XF_SOFT */
+	uint64_t share_drops; /* DROP_DST by a heavy pair's share limiter */
+	uint64_t cap_drops_heavy, cap_drops_light, cap_drops_open; /* DROP_DST by the cap */
+	uint64_t pass_heavy, pass_light, pass_open; /* PASS: heavy, light, share NONE */
+	uint64_t borrowed; /* light PASS that only the doubled burst let through */
+	uint64_t ticks; /* fm_share() calls */
+	uint64_t dst_congested, dst_open; /* destinations with senders, summed over ticks */
+	uint64_t solve_steps; /* Newton steps taken, summed */
+};
+void fm_fair_stats(const struct fm *m, struct fm_fair_stats *out);
 
 /*
  * Hand out every pair's dc: returns the sum, zeroes dc and mark.  *handed (if

@@ -62,6 +62,7 @@ static struct xf_params defaults(void)
 	struct xf_params p;
 
 	xf_params_default(&p);
+	p.policy = XF_POLICY_FCFS; /* these cases test Algorithm 2 */
 	return p;
 }
 

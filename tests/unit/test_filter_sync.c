@@ -36,6 +36,7 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	xf_params_default(&p);
+	p.policy = XF_POLICY_FCFS; /* these cases test Algorithm 2 */
 	p.tt1_ms = 10000;
 	p.tt2_ms = 100;
 	p.tt3_ms = 100;

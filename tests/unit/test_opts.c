@@ -159,6 +159,11 @@ static const struct {
 	{ "tf2", "5000" },
 	{ "r", "4" },
 	{ "warn-interval-ms", "0" },
+	{ "dst-policy", "fcfs" },
+	{ "pair-burst-ms", "150" },
+	{ "dst-burst-ms", "30" },
+	{ "tflag-ms", "0" },
+	{ "rate-ms", "800" },
 	{ "max-records", "4096" },
 	{ "max-dsts", "16" },
 	{ "stage", "filter" },
@@ -786,10 +791,19 @@ static void test_thresholds_match_engine(void **state)
 	static const struct {
 		const char *engine, *key;
 	} names[] = {
-		{ "tt1_ms", "tt1-ms" }, { "tt2_ms", "tt2-ms" },
-		{ "tt3_ms", "tt3-ms" }, { "tt4_ms", "tt4-ms" },
-		{ "tf1_pps", "tf1" },	{ "tf2_pps", "tf2" },
-		{ "r", "r" },		{ "warn_interval_ms", "warn-interval-ms" },
+		{ "tt1_ms", "tt1-ms" },
+		{ "tt2_ms", "tt2-ms" },
+		{ "tt3_ms", "tt3-ms" },
+		{ "tt4_ms", "tt4-ms" },
+		{ "tf1_pps", "tf1" },
+		{ "tf2_pps", "tf2" },
+		{ "r", "r" },
+		{ "warn_interval_ms", "warn-interval-ms" },
+		{ "policy", "dst-policy" },
+		{ "pair_burst_ms", "pair-burst-ms" },
+		{ "dst_burst_ms", "dst-burst-ms" },
+		{ "tflag_ms", "tflag-ms" },
+		{ "rate_ms", "rate-ms" },
 	};
 	size_t n = 0;
 
@@ -943,11 +957,12 @@ static void test_hup(void **state)
 
 static void test_runtime_flags(void **state)
 {
-	static const char *const runtime[] = { "hold-ms",    "tt1-ms",	"tt2-ms",
-					       "tt3-ms",     "tt4-ms",	"tf1",
-					       "tf2",	     "r",	"warn-interval-ms",
-					       "stats-file", "sync-ms", "sync-batch",
-					       "log-level",  "verbose" };
+	static const char *const runtime[] = {
+		"hold-ms",	 "tt1-ms",	 "tt2-ms",    "tt3-ms",		  "tt4-ms",
+		"tf1",		 "tf2",		 "r",	      "warn-interval-ms", "stats-file",
+		"sync-ms",	 "sync-batch",	 "log-level", "verbose",	  "dst-policy",
+		"pair-burst-ms", "dst-burst-ms", "tflag-ms",  "rate-ms"
+	};
 	size_t n = 0;
 
 	(void)state;

@@ -192,10 +192,11 @@ static void cmd_status(struct px_ctl *ctl, FILE *f)
 		",\"flagged\":%" PRIu64 ",\"devices\":%" PRIu64 ",\"engine\":{\"pairs\":%" PRIu64
 		",\"dsts\":%" PRIu64 ",\"devs\":%" PRIu64 ",\"bytes\":%" PRIu64
 		"},\"thresholds\":{\"tf1\":%" PRIu64 ",\"tf2\":%" PRIu64 ",\"hold_ms\":%" PRIu64
-		"},\"load\":{\"pps\":%" PRIu64 ",\"util_permille\":%u},",
+		",\"dst_policy\":\"%s\"},\"load\":{\"pps\":%" PRIu64 ",\"util_permille\":%u},",
 		c.flagged, c.devices, c.es.pairs, c.es.dsts, c.es.devs,
 		c.es.bytes_records + c.es.bytes_tables, c.snap.params.tf1_pps,
-		c.snap.params.tf2_pps, c.snap.hold_ms, c.snap.load.pps, c.snap.load.util_permille);
+		c.snap.params.tf2_pps, c.snap.hold_ms, xf_policy_name(c.snap.params.policy),
+		c.snap.load.pps, c.snap.load.util_permille);
 	status_sync(f, &c);
 	fputc('}', f);
 }

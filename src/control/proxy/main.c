@@ -280,6 +280,8 @@ static void tick(struct px_state *s)
 	}
 	if (s->mgmt)
 		px_mgmt_run(s->mgmt, s);
+	/* The fair policy's rate estimates and shares (harmless under fcfs). */
+	xf_engine_share(s->env.engine, now);
 	s->reclaimed += xf_engine_reclaim(s->env.engine, now);
 	err = px_neigh_refresh(s->env.nh, s->xdp.ifindex);
 	if (err)

@@ -38,6 +38,12 @@ static const struct px_opt_enum stages[] = {
 	{ "reflect", DP_STAGE_REFLECT }, { NULL, 0 },
 };
 
+static const struct px_opt_enum dst_policies[] = {
+	{ "fcfs", XF_POLICY_FCFS },
+	{ "fair", XF_POLICY_FAIR },
+	{ NULL, 0 },
+};
+
 static const struct px_opt_enum log_levels[] = {
 	{ "error", PX_LOG_ERROR },
 	{ "warn", PX_LOG_WARN },
@@ -98,6 +104,18 @@ const struct px_opt px_opts[] = {
 	  "Algorithm 1 decay divisor", NULL, RT },
 	{ "warn-interval-ms", 0, PX_OT_U32, FLD(params.warn_interval_ms), 0, 0, DAY_MS, NULL, NULL,
 	  "ms", "MS", "min gap between overload warnings to one device", NULL, RT },
+	{ "dst-policy", 0, PX_OT_ENUM, FLD(params.policy), 0, 0, 1, dst_policies, NULL, "",
+	  "POLICY",
+	  "how a destination over T_F2 is shared: fair (max-min fair share) or fcfs (Algorithm 2)",
+	  NULL, RT },
+	{ "pair-burst-ms", 0, PX_OT_U32, FLD(params.pair_burst_ms), 0, 1, 60000, NULL, NULL, "ms",
+	  "MS", "fair: burst a pair may send above T_F1", NULL, RT },
+	{ "dst-burst-ms", 0, PX_OT_U32, FLD(params.dst_burst_ms), 0, 1, 60000, NULL, NULL, "ms",
+	  "MS", "fair: burst above T_F2 and above a sender's share", NULL, RT },
+	{ "tflag-ms", 0, PX_OT_U32, FLD(params.tflag_ms), 0, 0, DAY_MS, NULL, NULL, "ms", "MS",
+	  "fair: excess over T_F1 (in ms of T_F1) before the pair is dropped in XDP", NULL, RT },
+	{ "rate-ms", 0, PX_OT_U32, FLD(params.rate_ms), 0, 1, 60000, NULL, NULL, "ms", "MS",
+	  "fair: time constant of the senders' rate estimates", NULL, RT },
 	{ "max-records", 0, PX_OT_U32, FLD(limits.max_records), 0, 1, 1 << 28, NULL, NULL, "pairs",
 	  "N", "live (device, destination) pairs", NULL, 0 },
 	{ "max-dsts", 0, PX_OT_U32, FLD(limits.max_dsts_per_dev), 0, 1, 1 << 20, NULL, NULL,

@@ -72,13 +72,14 @@ static void write_sync(FILE *f, const struct px_state *s)
 		",\"pairs_applied\":%" PRIu64 ",\"packets_merged\":%" PRIu64
 		",\"pending_pairs\":%" PRIu64 ",\"pending_packets\":%" PRIu64
 		",\"last_round_us\":%" PRIu64 ",\"max_round_us\":%" PRIu64 ",\"lag_ms\":%" PRIu64
-		",\"others\":%d,\"load_pps\":%" PRIu64 ",\"load_util_permille\":%u}",
+		",\"others\":%d,\"load_pps\":%" PRIu64 ",\"load_util_permille\":%u"
+		",\"share_dsts\":%" PRIu64 ",\"share_failures\":%" PRIu64 "}",
 		s->cfg.sync.master, s->cfg.sync.proxy_id, sync_state_name(st.state), st.rounds,
 		st.rounds_ok, st.rounds_failed, st.outages, st.reseeds, st.pairs_sent,
 		st.pairs_applied, st.packets_merged, st.pending_pairs, st.pending_packets,
 		st.last_round_ns / 1000, st.max_round_ns / 1000,
 		st.last_ok_ns ? (uint64_t)((now - st.last_ok_ns) / XF_NSEC_PER_MSEC) : UINT64_MAX,
-		st.others, s->load.pps, s->load.util_permille);
+		st.others, s->load.pps, s->load.util_permille, st.share_dsts, st.share_failures);
 }
 
 static void write_all(FILE *f, const struct px_state *s)

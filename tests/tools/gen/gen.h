@@ -48,6 +48,7 @@ struct gen_cfg {
 	uint64_t rate; /* packets/s per flow (paced, bad: in total) */
 	uint32_t size; /* inner UDP payload bytes (>= FP_MIN_LEN) */
 	uint64_t duration_ms;
+	uint64_t start_at_ms; /* paced: start at this CLOCK_REALTIME instant (ms); 0: now */
 	uint64_t count; /* total packets; 0: no limit */
 	uint64_t epoch; /* key epoch; default: seconds since 2020, so runs advance */
 	uint64_t seq_start;

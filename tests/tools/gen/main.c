@@ -64,6 +64,8 @@ static const struct gen_opt gen_opts[] = {
 	{ "rate", 'r', GK_U64, GF(rate), "PPS", "paced: per flow; bad: in total" },
 	{ "size", 's', GK_U32, GF(size), "BYTES", "inner UDP payload (24..1396)" },
 	{ "duration", 'd', GK_U64, GF(duration_ms), "MS", "stop after MS ms (0: no limit)" },
+	{ "start-at", 0, GK_U64, GF(start_at_ms), "MS",
+	  "paced: start at MS ms since the epoch (generators started one by one send together)" },
 	{ "count", 'c', GK_U64, GF(count), "N", "stop after N packets (0: no limit)" },
 	{ "epoch", 'e', GK_U64, GF(epoch), "N", "key epoch (default: seconds since 2020)" },
 	{ "seq-start", 0, GK_U64, GF(seq_start), "N", "first tunnel sequence number" },

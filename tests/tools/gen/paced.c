@@ -28,6 +28,13 @@ int gen_sched_run(struct gen_world *w, struct gen_result *r, double rate, gen_ev
 	if (rc)
 		return rc;
 	prctl(PR_SET_TIMERSLACK, 1UL); /* wake when asked, not up to 50 us later */
+	if (cfg->start_at_ms) {
+		struct timespec ts = { .tv_sec = (time_t)(cfg->start_at_ms / 1000),
+				       .tv_nsec = (long)(cfg->start_at_ms % 1000) * 1000000L };
+
+		while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+	}
 	r->start_ns = now = gen_now_ns();
 	while (!rc && gen_keep_going(cfg, r, now) && (!cfg->count || n < cfg->count)) {
 		uint64_t due = r->start_ns + (uint64_t)((double)n * period);

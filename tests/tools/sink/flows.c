@@ -27,7 +27,8 @@ int sink_init(struct sink *s, const struct sink_cfg *cfg)
 	s->flows = calloc(s->cap, sizeof(*s->flows));
 	s->window_ms = cfg->rate_window_ms ? cfg->rate_window_ms : 1000;
 	s->windows = calloc(SINK_MAX_WINDOWS, sizeof(*s->windows));
-	if (!s->flows || !s->windows) {
+	s->fwindows = calloc(SINK_MAX_WINDOWS, sizeof(*s->fwindows));
+	if (!s->flows || !s->windows || !s->fwindows) {
 		sink_free(s);
 		return -ENOMEM;
 	}
@@ -39,6 +40,8 @@ void sink_free(struct sink *s)
 {
 	free(s->flows);
 	free(s->windows);
+	free(s->fwindows);
+	s->fwindows = NULL;
 	s->flows = NULL;
 	s->windows = NULL;
 }
@@ -219,5 +222,13 @@ void sink_window_add(struct sink *s, uint64_t now_ns, unsigned n)
 		s->windows[w] += n;
 		if (w + 1 > s->nwindows)
 			s->nwindows = w + 1;
+	}
+	if (!s->first_ns)
+		s->first_ns = now_ns;
+	w = (now_ns - s->first_ns) / (s->window_ms * 1000000ull);
+	if (w < SINK_MAX_WINDOWS) {
+		s->fwindows[w] += n;
+		if (w + 1 > s->nfwindows)
+			s->nfwindows = w + 1;
 	}
 }

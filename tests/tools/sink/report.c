@@ -185,6 +185,10 @@ void sink_report_json(struct sink *s, FILE *out)
 	fprintf(out, ",\"window_ms\":%" PRIu64 ",\"per_window\":[", s->window_ms);
 	for (size_t i = 0; i < s->nwindows; i++)
 		fprintf(out, "%s%" PRIu64, i ? "," : "", s->windows[i]);
+	/* From the first datagram: the first window is the traffic's first second. */
+	fprintf(out, "],\"per_window_from_first\":[");
+	for (size_t i = 0; i < s->nfwindows; i++)
+		fprintf(out, "%s%" PRIu64, i ? "," : "", s->fwindows[i]);
 	fputc(']', out);
 	sink_json_sources(v, n, out);
 	if (!s->cfg->no_flows) {

@@ -60,8 +60,11 @@ struct sink {
 	size_t cap, used;
 	struct sink_totals tot;
 	uint64_t start_ns, end_ns;
-	uint64_t *windows; /* datagrams per rate window */
+	uint64_t *windows; /* datagrams per rate window, from start_ns */
 	size_t nwindows;
+	uint64_t first_ns; /* the first datagram's arrival; 0: none yet */
+	uint64_t *fwindows; /* the same windows from first_ns: the traffic's own seconds */
+	size_t nfwindows;
 	uint64_t window_ms;
 };
 
