@@ -50,7 +50,7 @@
 
 #define BURST 32
 #define MAX_TRIALS 15
-#define MAX_CASES 16
+#define MAX_CASES 24
 #define MAX_THREADS 2
 #define ZIPF_S 0.99
 #define DST_BASE 0xC6120000u /* 198.18.0.0 */
@@ -736,7 +736,14 @@ static void *case_thread(void *p)
 static void case_add(struct bench *b, const char *name, enum kind kind, int threads, enum dist d,
 		     int burst, uint64_t n)
 {
-	struct bcase *k = &b->cases[b->ncases++];
+	struct bcase *k;
+
+	if (b->ncases == MAX_CASES) {
+		fprintf(stderr, "bench: case %s not run: more than MAX_CASES (%d) cases\n", name,
+			MAX_CASES);
+		return;
+	}
+	k = &b->cases[b->ncases++];
 
 	k->name = name;
 	k->kind = kind;
