@@ -166,7 +166,7 @@ print()
 print("  Cross-check with the proxy's own counters:")
 print("    XDP dropped %d packets of flagged pairs (column XDP: %d, %s);"
       % (proxy["xdp"]["drop_flagged"], tot[2], ok(proxy["xdp"]["drop_flagged"], tot[2])))
-print("    Algorithm 2 dropped %d (column Alg. 2: %d, %s): %d because the pair was over T_F1"
+print("    The filter dropped %d (column Alg. 2: %d, %s): %d because the pair was over T_F1"
       % (pv, tot[3], ok(pv, tot[3]), verd("DROP_PAIR")))
 print("    (DROP_PAIR; kept up, the pair is flagged), %d over a share of T_F2 (DROP_DST)."
       % verd("DROP_DST"))
