@@ -30,11 +30,14 @@ def gp(png, body):
     print("plot.py: " + png)
 
 
+MODES = (("none", "no filtering"), ("nft", "nftables meter at the victim"),
+         ("fcfs", "X-Pro, fcfs (Algorithm 2)"), ("fair", "X-Pro, fair share"))
 if have("victim_ts.csv"):
-    body = 'set multiplot layout 1,3\nset logscale y\nset yrange [1:*]\n' \
+    body = 'set terminal pngcairo size 1400,420 font "DejaVu Sans,10"\n' \
+           'set output "%s"\n' % os.path.join(dst, "victim.png") + \
+           'set multiplot layout 1,4\nset logscale y\nset yrange [1:*]\n' \
            'set xlabel "seconds"\nset ylabel "packets/s"\n'
-    for m, title in (("none", "no filtering"), ("nft", "nftables meter at the victim"),
-                     ("xpro", "X-Pro")):
+    for m, title in MODES:
         body += f'set title "{title}"\n'
         body += ('plot "victim_ts.csv" using 2:(strcol(1) eq "{m}" ? $3 : NaN) '
                  'with linespoints title "attack at victim", '
@@ -43,43 +46,62 @@ if have("victim_ts.csv"):
                  '"" using 2:(strcol(1) eq "{m}" ? $5 : NaN) with linespoints '
                  'title "legit at bystander"\n').format(m=m)
     gp("victim.png", body + "unset multiplot\n")
-    body = ('set multiplot layout 1,2\nset xlabel "seconds"\nset ylabel "drops/s"\n'
-            'set title "X-Pro: drops by reason and place"\n'
-            'plot "victim_ts.csv" using 2:(strcol(1) eq "xpro" ? $6 : NaN) w lp '
-            't "XDP (flagged pair)", "" using 2:(strcol(1) eq "xpro" ? $7 : NaN) w lp '
-            't "worker DROP_PAIR", "" using 2:(strcol(1) eq "xpro" ? $8 : NaN) w lp '
-            't "worker DROP_DST"\n'
-            'set title "nftables meter: drops by rule"\n'
-            'plot "victim_ts.csv" using 2:(strcol(1) eq "nft" ? $9 : NaN) w lp '
-            't "per (src, dst) over T_F1", "" using 2:(strcol(1) eq "nft" ? $10 : NaN) '
-            'w lp t "per dst over T_F2"\nunset multiplot\n')
+    body = ('set terminal pngcairo size 1400,420 font "DejaVu Sans,10"\n'
+            'set output "%s"\n' % os.path.join(dst, "victim_drops.png") +
+            'set multiplot layout 1,3\nset xlabel "seconds"\nset ylabel "drops/s"\n')
+    for m in ("fcfs", "fair"):
+        body += (f'set title "X-Pro {m}: drops by reason and place"\n'
+                 f'plot "victim_ts.csv" using 2:(strcol(1) eq "{m}" ? $6 : NaN) w lp '
+                 f't "XDP (flagged pair)", "" using 2:(strcol(1) eq "{m}" ? $7 : NaN) w lp '
+                 f't "worker DROP_PAIR", "" using 2:(strcol(1) eq "{m}" ? $8 : NaN) w lp '
+                 't "worker DROP_DST"\n')
+    body += ('set title "nftables meter: drops by rule"\n'
+             'plot "victim_ts.csv" using 2:(strcol(1) eq "nft" ? $9 : NaN) w lp '
+             't "per (src, dst) over T_F1", "" using 2:(strcol(1) eq "nft" ? $10 : NaN) '
+             'w lp t "per dst over T_F2"\nunset multiplot\n')
     gp("victim_drops.png", body)
+
+if have("victim_classes.csv"):
+    gp("classes.png", 'set style data histogram\nset style histogram clustered gap 1\n'
+       'set style fill solid 0.8 border -1\nset boxwidth 0.9\nset yrange [0:1.05]\n'
+       'set key top left autotitle columnhead\n'
+       'set ylabel "fraction of its packets delivered"\n'
+       'set title "Section 1: delivered fraction per device class and mode"\n'
+       'plot "victim_classes.csv" using 2:xtic(1), "" using 3, "" using 4, "" using 5\n')
 
 if have("sweep.csv"):
     r = rows("sweep.csv")
     tf1 = r[0]["tf1"]
     tf2 = r[0]["tf2"]
-    kinds = {x["sweep"] for x in r}
-    body = "set multiplot layout 1,%d\nset logscale x\nset ylabel \"packets/s\"\n" % len(kinds)
-    if "rate" in kinds:
-        body += (f'set title "10 bots, per-bot rate swept (T_F1 {tf1}, T_F2 {tf2})"\n'
-             'set xlabel "per-bot rate (packets/s)"\n'
-             f'set arrow 1 from {tf1}, graph 0 to {tf1}, graph 1 nohead dt 2\n'
-             'plot "sweep.csv" using 3:(strcol(1) eq "rate" ? $8/$7 : NaN) w lp '
-             't "attack offered", "" using 3:(strcol(1) eq "rate" ? $9/$7 : NaN) w lp '
-             't "attack at victim", "" using 3:(strcol(1) eq "rate" ? $10/$7 : NaN) w lp '
-             't "dropped by T_F1 (XDP + DROP_PAIR)", "" using '
-             '3:(strcol(1) eq "rate" ? $13/$7 : NaN) w lp t "dropped by T_F2 (DROP_DST)"\n'
-             'unset arrow 1\n')
-    if "bots" in kinds:
-        body += ('set title "bots at 20 packets/s each, number swept"\n'
-             'set xlabel "bots"\n'
-             'plot "sweep.csv" using 2:(strcol(1) eq "bots" ? $8/$7 : NaN) w lp '
-             't "attack offered", "" using 2:(strcol(1) eq "bots" ? $9/$7 : NaN) w lp '
-             't "attack at victim", "" using 2:(strcol(1) eq "bots" ? $10/$7 : NaN) w lp '
-             't "dropped by T_F1", "" using 2:(strcol(1) eq "bots" ? $13/$7 : NaN) '
-             'w lp t "dropped by T_F2"\n')
+    kinds = [k for k in ("rate", "bots") if any(x["sweep"] == k for x in r)]
+    body = 'set terminal pngcairo size 1000,420 font "DejaVu Sans,10"\n' \
+           'set output "%s"\n' % os.path.join(dst, "sweep.png") + \
+           "set multiplot layout 1,%d\nset logscale x\nset ylabel \"packets/s\"\n" % len(kinds)
+    leg = 'set terminal pngcairo size 1000,420 font "DejaVu Sans,10"\n' \
+          'set output "%s"\n' % os.path.join(dst, "sweep_legit.png") + \
+          "set multiplot layout 1,%d\nset logscale x\nset yrange [0:1.05]\n" \
+          "set ylabel \"legit to victim: fraction delivered\"\n" % len(kinds)
+    for k in kinds:
+        x = 3 if k == "rate" else 2
+        sel = lambda pol, col: f'{x}:(strcol(1) eq "{k}" && strcol(19) eq "{pol}" ? {col} : NaN)'
+        if k == "rate":
+            head = (f'set title "10 bots, per-bot rate swept (T_F1 {tf1}, T_F2 {tf2})"\n'
+                    'set xlabel "per-bot rate (packets/s)"\n'
+                    f'set arrow 1 from {tf1}, graph 0 to {tf1}, graph 1 nohead dt 2\n')
+        else:
+            head = ('set title "bots at 20 packets/s each, number swept"\n'
+                    'set xlabel "bots"\nunset arrow 1\n')
+        body += head + (
+            f'plot "sweep.csv" using {sel("fcfs", "$8/$7")} w lp t "attack offered", '
+            f'"" using {sel("fcfs", "$9/$7")} w lp t "attack at victim, fcfs", '
+            f'"" using {sel("fair", "$9/$7")} w lp t "attack at victim, fair", '
+            f'"" using {sel("fcfs", "$13/$7")} w lp t "DROP_DST, fcfs", '
+            f'"" using {sel("fair", "$13/$7")} w lp t "DROP_DST, fair"\n')
+        leg += head + (
+            f'plot "sweep.csv" using {sel("fcfs", "$16/$15")} w lp t "fcfs", '
+            f'"" using {sel("fair", "$16/$15")} w lp t "fair"\n')
     gp("sweep.png", body + "unset multiplot\n")
+    gp("sweep_legit.png", leg + "unset multiplot\n")
 
 if have("shared.csv"):
     r = rows("shared.csv")

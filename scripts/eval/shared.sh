@@ -31,7 +31,7 @@ run()
 	per=$((NB / np))
 	[ "$sync" = on ] && args=(--redis "$MASTER_ADDR:$MASTER_PORT" --sync-ms "$t")
 	xps_cli FLUSHALL >/dev/null
-	xps_start_proxies "$np" --queues 0 --tf1 100 --tf2 $TF2 --tt3-ms $TT3 --tick-ms 20 "${args[@]}"
+	xps_start_proxies "$np" --queues 0 --dst-policy fcfs --tf1 100 --tf2 $TF2 --tt3-ms $TT3 --tick-ms 20 "${args[@]}"
 	xpi_sink vic victim 9000 --rate-window 100
 	t0=$(date +%s.%N)
 	xps_watch_drops "$np" "$t0"

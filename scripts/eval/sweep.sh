@@ -6,6 +6,7 @@
 # 5 legitimate devices at 10 pps to the victim (port 9002) and 5 to the bystander (9001).
 # Per point: what reached the victim, drops by check (T_F1: DROP_PAIR in the worker plus
 # the XDP drops of flagged pairs; T_F2: DROP_DST) and what the legitimate devices lost.
+# Every point twice: --dst-policy fcfs (the paper's Algorithm 2) and fair (the default).
 # Writes sweep.csv.
 set -euo pipefail
 # shellcheck source=scripts/eval/common.sh
@@ -25,12 +26,12 @@ export TB_QUEUES=1
 tb_up >/dev/null || xpi_die "tb_up"
 xpi_provision $((MAXB + 2 * NLEG))
 OUT=$EV_OUT/sweep.csv
-echo "sweep,bots,rate,offered_pps,tf1,tf2,secs,attack_offered,attack_at_victim,drop_tf1,drop_xdp,drop_pair,drop_dst,flagged,legit_victim_offered,legit_at_victim,legit_bystander_offered,legit_at_bystander" >"$OUT"
+echo "sweep,bots,rate,offered_pps,tf1,tf2,secs,attack_offered,attack_at_victim,drop_tf1,drop_xdp,drop_pair,drop_dst,flagged,legit_victim_offered,legit_at_victim,legit_bystander_offered,legit_at_bystander,policy" >"$OUT"
 
 point()
 {
-	local sw=$1 n=$2 r=$3
-	xpi_start_proxy --queues 0 --tf1 $TF1 --tf2 $TF2
+	local sw=$1 n=$2 r=$3 pol=$4
+	xpi_start_proxy --queues 0 --tf1 $TF1 --tf2 $TF2 --dst-policy "$pol"
 	xpi_sink va victim 9000
 	xpi_sink vl victim 9002
 	xpi_sink by bystander 9001
@@ -50,14 +51,16 @@ point()
 	for s in va vl by; do
 		xpi_stop $s
 	done
-	xpi_py "','.join(map(str, ['$sw', $n, $r, $n * $r, $TF1, $TF2, $SECS, ga.sent, va.received, proxy.xdp.drop_flagged + verd(proxy, 'DROP_PAIR'), proxy.xdp.drop_flagged, verd(proxy, 'DROP_PAIR'), verd(proxy, 'DROP_DST'), ws(proxy, 'flagged'), gl.sent, vl.received, gb.sent, by.received]))" \
+	xpi_py "','.join(map(str, ['$sw', $n, $r, $n * $r, $TF1, $TF2, $SECS, ga.sent, va.received, proxy.xdp.drop_flagged + verd(proxy, 'DROP_PAIR'), proxy.xdp.drop_flagged, verd(proxy, 'DROP_PAIR'), verd(proxy, 'DROP_DST'), ws(proxy, 'flagged'), gl.sent, vl.received, gb.sent, by.received, '$pol']))" \
 		ga va vl by gl gb proxy >>"$OUT"
 }
 
-for r in $RATES; do
-	point rate 10 "$r"
-done
-for n in $BOTS; do
-	point bots "$n" 20
+for pol in fcfs fair; do
+	for r in $RATES; do
+		point rate 10 "$r" $pol
+	done
+	for n in $BOTS; do
+		point bots "$n" 20 $pol
+	done
 done
 echo "eval_sweep: done"

@@ -37,18 +37,20 @@ check "every stage ran ok" \
 for f in victim_ts victim_sum sweep shared device_overhead device_cross proxy_paths proxy_ladder sync_round; do
 	check "$f.csv has data rows" '[ "$(rows "$OUT/$f.csv")" -gt 0 ]'
 done
-check "victim_sum.csv: the three modes" \
-	'[ "$(cut -d, -f1 "$OUT/victim_sum.csv" | tail -n +2 | xargs)" = "none nft xpro" ]'
+check "victim_sum.csv: the four modes" \
+	'[ "$(cut -d, -f1 "$OUT/victim_sum.csv" | tail -n +2 | xargs)" = "none nft fcfs fair" ]'
+check "sweep.csv: every point under both policies" \
+	'[ "$(awk -F, '\''NR > 1 && $19 == "fcfs"'\'' "$OUT/sweep.csv" | wc -l)" -gt 0 ] && [ "$(awk -F, '\''NR > 1 && $19 == "fcfs"'\'' "$OUT/sweep.csv" | wc -l)" = "$(awk -F, '\''NR > 1 && $19 == "fair"'\'' "$OUT/sweep.csv" | wc -l)" ]'
 check "proxy_paths.csv: X-Pro's paths and their ceilings" \
-	'for c in xdp_drop xdp_drop_flagged afxdp_rx userspace_drop afxdp_fwd forward; do grep -q "^$c," "$OUT/proxy_paths.csv" || exit 1; done'
-for p in victim victim_drops sweep shared device proxy; do
+	'(for c in xdp_drop xdp_drop_flagged afxdp_rx userspace_drop afxdp_fwd forward; do grep -q "^$c," "$OUT/proxy_paths.csv" || exit 1; done)'
+for p in victim victim_drops classes sweep sweep_legit shared device proxy; do
 	check "$p.png rendered" '[ "$(head -c 8 "$OUT/png/$p.png" 2>/dev/null | od -An -tx1 | xargs)" = "89 50 4e 47 0d 0a 1a 0a" ]'
 done
 check "evaluation.md written by this run" '[ -s "$OUT/evaluation.md" ] && [ "$(stat -c %Y "$OUT/evaluation.md")" -ge "$t0" ]'
 check "evaluation.md: five sections, no stage missing, every plot linked" \
 	'[ "$(grep -c "^## [1-5]\. " "$OUT/evaluation.md")" = 5 ] && ! grep -q "(not run)\|not rendered" "$OUT/evaluation.md"'
 check "evaluation.md quotes this run's CSV (victim offered, sync round)" \
-	'grep -q "| xpro | $(awk -F, '\''$1 == "xpro" { print $10 }'\'' "$OUT/victim_sum.csv") |" "$OUT/evaluation.md" && grep -q "| $(awk -F, '\''NR == 2 { print $4 }'\'' "$OUT/sync_round.csv") |" "$OUT/evaluation.md"'
+	'grep -q "| fair | $(awk -F, '\''$1 == "fair" { print $10 }'\'' "$OUT/victim_sum.csv") |" "$OUT/evaluation.md" && grep -q "| $(awk -F, '\''NR == 2 { print $4 }'\'' "$OUT/sync_round.csv") |" "$OUT/evaluation.md"'
 check "the committed docs/evaluation.md and docs/eval/*.png are untouched" \
 	'[ "$(cd "$ROOT" && cat docs/evaluation.md docs/eval/*.png 2>/dev/null | md5sum)" = "$docs_before" ]'
 echo "eval-quick: $pass passed, $fail failed ($(($(date +%s) - t0)) s)"

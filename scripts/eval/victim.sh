@@ -5,13 +5,15 @@
 # NLOW at RLOW pps each (under T_F1: only the destination check can stop them) and NHEAVY
 # at RHEAVY pps (over T_F1: flagged, then dropped in XDP).  Timeline: PRE s of legitimate
 # traffic alone, ATK s of attack, POST s of legitimate traffic alone.  The same traffic
-# three times:
+# four times:
 #   none   the proxy with thresholds so high that nothing drops (plain forwarding)
 #   nft    the same proxy plus an nftables meter in front of the victim (netdev ingress of
 #          the victim's eth0), keyed as Algorithm 2: ip saddr . ip daddr over T_F1/s, ip
 #          daddr over T_F2/s (the decapsulated traffic: the inner source is the device)
-#   xpro   the proxy with T_F1, T_F2
-# Writes victim_ts.csv (per second) and victim_sum.csv (per mode).
+#   fcfs   the proxy with T_F1, T_F2 and the paper's Algorithm 2 (--dst-policy fcfs)
+#   fair   the proxy with T_F1, T_F2 and the fair share (--dst-policy fair, the default)
+# Writes victim_ts.csv (per second), victim_sum.csv (per mode) and victim_classes.csv (the
+# fraction of its packets each class of device got through, per mode).
 set -euo pipefail
 # shellcheck source=scripts/eval/common.sh
 source "$(dirname "$0")/common.sh"
@@ -89,7 +91,8 @@ run()
 BIG=1000000000
 run none --tf1 $BIG --tf2 $BIG
 run nft --tf1 $BIG --tf2 $BIG
-run xpro --tf1 $TF1 --tf2 $TF2
+run fcfs --tf1 $TF1 --tf2 $TF2 --dst-policy fcfs
+run fair --tf1 $TF1 --tf2 $TF2 --dst-policy fair
 
 python3 - "$XPI_T" "$EV_OUT" <<PY
 import csv, json, os, sys
@@ -107,8 +110,12 @@ sm = csv.writer(open(os.path.join(out, "victim_sum.csv"), "w", newline=""))
 sm.writerow(["mode", "pre_s", "bots_low", "rate_low", "bots_heavy", "rate_heavy", "attack_s",
              "tf1", "tf2", "attack_offered", "attack_at_victim", "legit_victim_offered",
              "legit_at_victim", "legit_bystander_offered", "legit_at_bystander", "drop_xdp",
-             "drop_pair", "drop_dst", "drop_nft_pair", "drop_nft_dst", "flagged"])
-for m in ("none", "nft", "xpro"):
+             "drop_pair", "drop_dst", "drop_nft_pair", "drop_nft_dst", "flagged",
+             "low_offered", "low_at_victim", "heavy_offered", "heavy_at_victim"])
+cl = csv.writer(open(os.path.join(out, "victim_classes.csv"), "w", newline=""))
+cl.writerow(["mode", "legitimate to victim", "legitimate to bystander",
+             "low-rate bots (under T_F1)", "heavy bots (over T_F1)"])
+for m in ("none", "nft", "fcfs", "fair"):
     va, vl, by = j("va_" + m), j("vl_" + m), j("by_" + m)
     rows = list(csv.DictReader(open(os.path.join(t, "s_%s.csv" % m))))
     n = max(len(va["per_window"]), len(vl["per_window"]), len(by["per_window"]), len(rows))
@@ -126,10 +133,17 @@ for m in ("none", "nft", "xpro"):
     last = rows[-1] if rows else {}
     p = j("p_" + m)
     ga, gh, gl, gb = j("ga_" + m), j("gh_" + m), j("gl_" + m), j("gb_" + m)
+    # The heavy bots' flows start at id 500 (--flow-base), the low-rate ones at 0.
+    heavy = sum(f["received"] for f in va.get("flow_list", []) if (f.get("flow") or 0) >= 500)
+    low = va["received"] - heavy
     sm.writerow([m, $PRE, $NLOW, $RLOW, $NHEAVY, $RHEAVY, $ATK, $TF1, $TF2, ga["sent"] + gh["sent"],
                  va["received"], gl["sent"], vl["received"], gb["sent"], by["received"],
                  (p.get("xdp") or {}).get("drop_flagged", 0), verd(p, "DROP_PAIR"),
                  verd(p, "DROP_DST"), int(last.get("nft_pair_drop", 0)),
-                 int(last.get("nft_dst_drop", 0)), sum(w["flagged"] for w in p["workers"])])
+                 int(last.get("nft_dst_drop", 0)), sum(w["flagged"] for w in p["workers"]),
+                 ga["sent"], low, gh["sent"], heavy])
+    frac = lambda a, b: "%.4f" % (a / b if b else 0)
+    cl.writerow([m, frac(vl["received"], gl["sent"]), frac(by["received"], gb["sent"]),
+                 frac(low, ga["sent"]), frac(heavy, gh["sent"])])
 PY
 echo "eval_victim: done"
