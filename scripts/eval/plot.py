@@ -33,7 +33,7 @@ def gp(png, body):
 MODES = (("none", "no filtering"), ("nft", "nftables meter at the victim"),
          ("fcfs", "X-Pro, fcfs (Algorithm 2)"), ("fair", "X-Pro, fair share"))
 if have("victim_ts.csv"):
-    body = 'set terminal pngcairo size 1400,420 font "DejaVu Sans,10"\n' \
+    body = 'set terminal pngcairo size 1400,420 font "DejaVu Sans,10" noenhanced\n' \
            'set output "%s"\n' % os.path.join(dst, "victim.png") + \
            'set multiplot layout 1,4\nset logscale y\nset yrange [1:*]\n' \
            'set xlabel "seconds"\nset ylabel "packets/s"\n'
@@ -46,7 +46,7 @@ if have("victim_ts.csv"):
                  '"" using 2:(strcol(1) eq "{m}" ? $5 : NaN) with linespoints '
                  'title "legit at bystander"\n').format(m=m)
     gp("victim.png", body + "unset multiplot\n")
-    body = ('set terminal pngcairo size 1400,420 font "DejaVu Sans,10"\n'
+    body = ('set terminal pngcairo size 1400,420 font "DejaVu Sans,10" noenhanced\n'
             'set output "%s"\n' % os.path.join(dst, "victim_drops.png") +
             'set multiplot layout 1,3\nset xlabel "seconds"\nset ylabel "drops/s"\n')
     for m in ("fcfs", "fair"):
@@ -64,7 +64,7 @@ if have("victim_ts.csv"):
 if have("victim_classes.csv"):
     gp("classes.png", 'set style data histogram\nset style histogram clustered gap 1\n'
        'set style fill solid 0.8 border -1\nset boxwidth 0.9\nset yrange [0:1.05]\n'
-       'set key top left autotitle columnhead\n'
+       'set key outside right top vertical autotitle columnhead\n'
        'set ylabel "fraction of its packets delivered"\n'
        'set title "Section 1: delivered fraction per device class and mode"\n'
        'plot "victim_classes.csv" using 2:xtic(1), "" using 3, "" using 4, "" using 5\n')
@@ -74,10 +74,10 @@ if have("sweep.csv"):
     tf1 = r[0]["tf1"]
     tf2 = r[0]["tf2"]
     kinds = [k for k in ("rate", "bots") if any(x["sweep"] == k for x in r)]
-    body = 'set terminal pngcairo size 1000,420 font "DejaVu Sans,10"\n' \
+    body = 'set terminal pngcairo size 1000,420 font "DejaVu Sans,10" noenhanced\n' \
            'set output "%s"\n' % os.path.join(dst, "sweep.png") + \
            "set multiplot layout 1,%d\nset logscale x\nset ylabel \"packets/s\"\n" % len(kinds)
-    leg = 'set terminal pngcairo size 1000,420 font "DejaVu Sans,10"\n' \
+    leg = 'set terminal pngcairo size 1000,420 font "DejaVu Sans,10" noenhanced\n' \
           'set output "%s"\n' % os.path.join(dst, "sweep_legit.png") + \
           "set multiplot layout 1,%d\nset logscale x\nset yrange [0:1.05]\n" \
           "set ylabel \"legit to victim: fraction delivered\"\n" % len(kinds)

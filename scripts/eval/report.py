@@ -135,8 +135,23 @@ if v:
              "stayed over T_F1), after their first unjudged window. ")
           + "The first T_T3 of the destination is not judged, which is the peak in "
           "the first second, paid back by silence after it.\n\n")
-        w(f"**fair.** Every sender gets at most the max-min fair share f of T_F2: the "
-          f"legitimate devices (10 packets/s, under f) got "
+        def water(rates, cap):
+            rs, left, k = sorted(rates), cap, len(rates)
+            for i, r_ in enumerate(rs):
+                if r_ * (k - i) >= left:
+                    return left / (k - i)
+                left -= r_
+            return float("inf")
+        # The share once the heavy bots are flagged: the low-rate bots and the legitimate.
+        fs = water([num(q["rate_low"])] * int(num(q["bots_low"])) + [10.0] * 10, num(q["tf2"]))
+        under = fs >= 10
+        w(f"**fair.** Every sender gets at most the max-min fair share f of T_F2; here, once "
+          f"the heavy bots are flagged, f = {fs:.1f} packets/s for {q['bots_low']} low-rate bots "
+          f"at {q['rate_low']} packets/s and 10 legitimate devices at 10 packets/s"
+          + (": the legitimate devices are under f and lose nothing to it" if under else
+             ": f is under the legitimate devices' own rate, so they are held to f like the "
+             "bots (what max-min fairness gives a sender that is not special)") +
+          f". The legitimate devices got "
           f"{pct(num(q['legit_at_victim']), num(q['legit_victim_offered']))} through, the "
           f"low-rate bots {pct(num(q['low_at_victim']), num(q['low_offered']))} (held to f), "
           f"the heavy bots {pct(num(q['heavy_at_victim']), num(q['heavy_offered']))}: "
@@ -150,9 +165,15 @@ if v:
         w("**Where fair loses.** It cannot tell a bot from a legitimate device that sends "
           "alike: bots each under the share are not touched, and share the budget with the "
           f"legitimate devices. Here the low-rate bots still got {q['low_at_victim']} packets "
-          "to the victim, held to the share, not to nothing; section 2's *bots* sweep shows "
-          "the limit: once there are so many bots that f falls under the legitimate devices' "
-          "own rate, the legitimate devices are held to f too. Against the nftables meter "
+          f"to the victim ({pct(num(q['low_at_victim']), num(q['attack_at_victim']) + num(q['legit_at_victim']))} "
+          "of what it received), held to the share, not to nothing"
+          + ("" if under else f", and with {q['bots_low']} of them the share fell under the "
+             "legitimate devices' rate: fair gave them what each bot gets, "
+             f"{pct(num(q['legit_at_victim']), num(q['legit_victim_offered']))} of their "
+             "packets, more than fcfs did "
+             f"({pct(num(p['legit_at_victim']), num(p['legit_victim_offered']))}) but not all")
+          + "; section 2's *bots* sweep shows the same limit as the number of bots grows. "
+          "Against the nftables meter "
           f"(legitimate to the victim: {pct(num(f['legit_at_victim']), num(f['legit_victim_offered']))} "
           f"with the meter, {pct(num(q['legit_at_victim']), num(q['legit_victim_offered']))} "
           f"with fair): {better}. The meter sits in front of the victim (the attack has "

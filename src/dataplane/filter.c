@@ -532,6 +532,7 @@ unsigned xf_filter_burst(struct xf_worker *w, const struct xf_key *keys, uint8_t
 	const struct xf_rt *rt = __atomic_load_n(&e->rt, __ATOMIC_CONSUME);
 	uint64_t h[XF_BURST_MAX];
 	struct xf_pair *pr[XF_BURST_MAX];
+	bool fair = rt->policy == XF_POLICY_FAIR;
 
 	for (unsigned base = 0; base < n; base += XF_BURST_MAX) {
 		unsigned m = n - base < XF_BURST_MAX ? n - base : XF_BURST_MAX;
@@ -541,13 +542,20 @@ unsigned xf_filter_burst(struct xf_worker *w, const struct xf_key *keys, uint8_t
 			h[i] = xf_hash_pair(e->seed, &k[i]);
 			dp_tab_prefetch(&e->pairs, h[i]);
 		}
-		/* Prefetch by tag alone: comparing keys now would stall on the pair. */
+		/*
+		 * Prefetch by tag alone: comparing keys now would stall on the pair.
+		 * The fair policy's limiters live on the second line of the pair and
+		 * of the destination: those too.
+		 */
 		for (unsigned i = 0; i < m; i++)
-			dp_tab_prefetch_entry(&e->pairs, h[i]);
+			dp_tab_prefetch_entry(&e->pairs, h[i], fair ? 2 : 1);
 		for (unsigned i = 0; i < m; i++) {
 			pr[i] = dp_tab_find(&e->pairs, h[i], xf_pair_eq, &k[i]);
-			if (pr[i])
+			if (pr[i]) {
 				__builtin_prefetch(pr[i]->dst);
+				if (fair)
+					__builtin_prefetch((const char *)pr[i]->dst + 64);
+			}
 		}
 		for (unsigned i = 0; i < m; i++)
 			verdicts[base + i] = (uint8_t)filter_one(w, rt, &k[i], h[i], pr[i], now_ns);

@@ -72,8 +72,9 @@ static inline void dp_tab_prefetch(const struct dp_tab *t, uint64_t hash)
 	__builtin_prefetch(dp_tab_home(t, hash));
 }
 
-/* Prefetch the first entry of the home bucket whose tag matches (a hint). */
-static inline void dp_tab_prefetch_entry(const struct dp_tab *t, uint64_t hash)
+/* Prefetch the first `lines` cache lines of the first entry of the home bucket whose tag
+ * matches (a hint). */
+static inline void dp_tab_prefetch_entry(const struct dp_tab *t, uint64_t hash, unsigned lines)
 {
 	const struct dp_tab_bucket *b = dp_tab_home(t, hash);
 	uint64_t meta = __atomic_load_n(&b->meta, __ATOMIC_RELAXED);
@@ -81,7 +82,10 @@ static inline void dp_tab_prefetch_entry(const struct dp_tab *t, uint64_t hash)
 
 	for (int i = 0; i < DP_TAB_SLOTS; i++) {
 		if (((meta >> (8 * i)) & 0xff) == want) {
-			__builtin_prefetch(__atomic_load_n(&b->slot[i], __ATOMIC_RELAXED));
+			const char *p = __atomic_load_n(&b->slot[i], __ATOMIC_RELAXED);
+
+			for (unsigned l = 0; l < lines; l++)
+				__builtin_prefetch(p + 64 * l);
 			return;
 		}
 	}
