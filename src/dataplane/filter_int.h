@@ -141,7 +141,7 @@ struct xf_pair {
 		struct cds_list_head dnode; /* in dst->pairs while live */
 		struct rcu_head rcu; /* once unlinked, for call_rcu */
 	};
-	/* fair policy: workers (tat1, tatf by CAS; demand, excess), control (rate, seen) */
+	/* fair policy: workers (tat1, tatf, demand, excess: relaxed stores), control (rate, seen) */
 	uint64_t tat1; /* T_F1 limiter (GCRA) */
 	uint64_t tatf; /* share limiter (GCRA) */
 	uint32_t demand; /* packets past tat1, mod 2^32 */
