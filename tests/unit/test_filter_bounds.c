@@ -17,44 +17,16 @@
 #include <urcu.h>
 
 #include "xpro/filter.h"
+#include "filter_fixture.h"
 
 #define MS(x) ((uint64_t)(x)*XF_NSEC_PER_MSEC)
 #define SEC(x) ((uint64_t)(x)*XF_NSEC_PER_SEC)
 #define T0 SEC(1000)
 
-struct fx {
-	struct xf_engine *e;
-	struct xf_worker *w;
-};
-
-static int fx_setup(void **state)
-{
-	*state = calloc(1, sizeof(struct fx));
-	return *state ? 0 : -1;
-}
-
-static int fx_teardown(void **state)
-{
-	struct fx *f = *state;
-
-	if (f->w)
-		xf_worker_free(f->w);
-	if (f->e)
-		xf_engine_free(f->e);
-	free(f);
-	return 0;
-}
-
 static struct xf_engine *fx_engine(struct fx *f, const struct xf_params *p, uint32_t max_records,
 				   uint32_t max_dsts)
 {
-	struct xf_limits lim = { .max_records = max_records, .max_dsts_per_dev = max_dsts };
-
-	f->e = xf_engine_new(p, &lim, 0x5eed);
-	assert_non_null(f->e);
-	f->w = xf_worker_new(f->e);
-	assert_non_null(f->w);
-	return f->e;
+	return fx_engine_new(f, p, max_records, max_dsts, 0x5eed);
 }
 
 static struct xf_params defaults(void)

@@ -24,6 +24,7 @@
 #include <urcu.h>
 
 #include "xpro/filter.h"
+#include "filter_fixture.h"
 
 #define MS(x) ((uint64_t)(x)*XF_NSEC_PER_MSEC)
 #define SEC(x) ((uint64_t)(x)*XF_NSEC_PER_SEC)
@@ -33,40 +34,12 @@
 #define MAX_SECS 128
 
 /* ------------------------------------------------------------------------- */
-/* Fixture: one engine, one worker; teardown frees them even after a failure. */
-
-struct fx {
-	struct xf_engine *e;
-	struct xf_worker *w;
-};
-
-static int fx_setup(void **state)
-{
-	*state = calloc(1, sizeof(struct fx));
-	return *state ? 0 : -1;
-}
-
-static int fx_teardown(void **state)
-{
-	struct fx *f = *state;
-
-	if (f->w)
-		xf_worker_free(f->w);
-	if (f->e)
-		xf_engine_free(f->e);
-	free(f);
-	return 0;
-}
+/* One engine (1000 records, 16 destinations per device) and its worker: filter_fixture.h. */
 
 static void fx_engine(struct fx *f, const struct xf_params *p)
 {
-	struct xf_limits lim = { .max_records = 1000, .max_dsts_per_dev = 16 };
-
 	assert_int_equal(xf_params_validate(p, NULL, 0), 0);
-	f->e = xf_engine_new(p, &lim, 42);
-	assert_non_null(f->e);
-	f->w = xf_worker_new(f->e);
-	assert_non_null(f->w);
+	fx_engine_new(f, p, 1000, 16, 42);
 }
 
 /* Defaults (fair is the default policy) with the destination's T_F2 given. */
