@@ -39,9 +39,9 @@ for n, desc in PATHS:
         continue
     rows.append([n, desc, kv.get("mpps", ""), kv.get("ceiling", ""), kv.get("ratio", ""),
                  kv.get("vs_nft", ""), kv.get("worker_ns_per_pkt", ""),
-                 kv.get("offered_mpps", ""), kv.get("trials", "")])
+                 kv.get("offered_mpps", ""), kv.get("trials", ""), kv.get("error", "")])
 write("proxy_paths.csv", ["case", "path", "mpps", "ceiling", "ratio_to_ceiling", "vs_nft",
-                          "worker_ns_per_pkt", "offered_mpps", "trials"], rows)
+                          "worker_ns_per_pkt", "offered_mpps", "trials", "error"], rows)
 rows = [[kv["name"][len("ladder_"):], kv.get("mpps", ""), kv.get("ns_per_pkt", ""),
          kv.get("delta_ns", "")] for kv in lines if kv.get("name", "").startswith("ladder_")]
 write("proxy_ladder.csv", ["stage", "mpps", "ns_per_pkt", "delta_ns"], rows)

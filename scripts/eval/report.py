@@ -373,7 +373,8 @@ if pp:
       "Each X-Pro path is next to its ceiling measured in the same run: *ratio* = X-Pro / "
       "ceiling, *vs nft* = X-Pro / the nftables meter. *ns/packet*: the worker's CPU time "
       "per packet. The raw BENCH lines are in proxy_bench.txt.\n\n")
-    w(table([("path", lambda r: r["path"]), ("Mpps", lambda r: r["mpps"]),
+    w(table([("path", lambda r: r["path"]),
+             ("Mpps", lambda r: r["mpps"] or "not measured: " + (r.get("error") or "?")),
              ("ceiling", lambda r: r["ceiling"] or "-"),
              ("ratio", lambda r: r["ratio_to_ceiling"] or "-"),
              ("vs nft", lambda r: r["vs_nft"] or "-"),

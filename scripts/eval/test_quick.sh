@@ -41,8 +41,8 @@ check "victim_sum.csv: the four modes" \
 	'[ "$(cut -d, -f1 "$OUT/victim_sum.csv" | tail -n +2 | xargs)" = "none nft fcfs fair" ]'
 check "sweep.csv: every point under both policies" \
 	'[ "$(awk -F, '\''NR > 1 && $19 == "fcfs"'\'' "$OUT/sweep.csv" | wc -l)" -gt 0 ] && [ "$(awk -F, '\''NR > 1 && $19 == "fcfs"'\'' "$OUT/sweep.csv" | wc -l)" = "$(awk -F, '\''NR > 1 && $19 == "fair"'\'' "$OUT/sweep.csv" | wc -l)" ]'
-check "proxy_paths.csv: X-Pro's paths and their ceilings" \
-	'(for c in xdp_drop xdp_drop_flagged afxdp_rx userspace_drop afxdp_fwd forward; do grep -q "^$c," "$OUT/proxy_paths.csv" || exit 1; done)'
+check "proxy_paths.csv: X-Pro's paths and their ceilings, each measured or saying why not" \
+	'python3 -c "import csv, sys; r = {x[\"case\"]: x for x in csv.DictReader(open(sys.argv[1]))}; sys.exit(not all(c in r and (r[c][\"mpps\"] or r[c][\"error\"]) for c in sys.argv[2:]))" "$OUT/proxy_paths.csv" xdp_drop xdp_drop_flagged afxdp_rx userspace_drop afxdp_fwd forward'
 for p in victim victim_drops classes sweep sweep_legit shared device proxy; do
 	check "$p.png rendered" '[ "$(head -c 8 "$OUT/png/$p.png" 2>/dev/null | od -An -tx1 | xargs)" = "89 50 4e 47 0d 0a 1a 0a" ]'
 done

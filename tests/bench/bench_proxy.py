@@ -359,9 +359,17 @@ COUNTED = ["xdp_drop", "nft_meter", "nft_meter_seal", "xdp_drop_flagged"] + LADD
     "reflect", "userspace_drop", "full_b32", "reflect_b32"]
 
 
-def collect(rdir):
+def collect(rdir, why=None):
+    """Per case, its trials' measurements; why (a dict, if given): per case, the reasons
+    its failed or left-out trials give."""
     runs = {}  # case -> list of per-trial dicts
+    why = {} if why is None else why
     for name in sorted(os.listdir(rdir)):
+        if name.endswith(".fail"):
+            case = name[:-len(".fail")].rsplit(".", 1)[0]
+            with open(os.path.join(rdir, name)) as f:
+                why.setdefault(case, []).append(f.read().strip() or "failed")
+            continue
         if not name.endswith(".s1.json"):
             continue
         base = name[:-len(".s1.json")]
@@ -374,6 +382,7 @@ def collect(rdir):
         if s1.get("gen_cpu", -1) < 0 or s2.get("gen_cpu", -1) < 0:
             print("# %s trial %s: a snapshot fell outside the flood; trial left out"
                   % (case, trial))
+            why.setdefault(case, []).append("a snapshot fell outside the flood")
             continue
         wc = worker_cost(s1, s2)
         ncpu, nshare = napi_cpu(s1, s2)
@@ -404,7 +413,18 @@ def collect(rdir):
 
 
 def summary(rdir):
-    runs = collect(rdir)
+    why = {}
+    runs = collect(rdir, why)
+
+    def failed(bench, case):
+        """A case that was tried and has no trial left says why, on stdout and stderr."""
+        reasons = sorted(set(why.get(case, [])))
+        if case in runs or not reasons:
+            return
+        msg = "; ".join(reasons).replace('"', "'")
+        print('BENCH name=%s case=%s trials=0 error="%s"' % (bench, case, msg))
+        print("bench_proxy: %s (%s): no trial measured: %s" % (bench, case, msg),
+              file=sys.stderr)
 
     def med(case, key="rate"):
         return median_spread([r[key] for r in runs.get(case, [])])
@@ -454,6 +474,7 @@ def summary(rdir):
 
     for bench, (case, ceil, nft) in MAIN.items():
         if case not in runs:
+            failed(bench, case)
             continue
         m, lo, hi = med(case)
         line = "BENCH name=%s mpps=%s min=%s max=%s trials=%d" % (
@@ -475,6 +496,8 @@ def summary(rdir):
     for st in LADDER:
         rs = runs.get(st)
         if not rs:
+            if not any(st == c for c, _, _ in MAIN.values()):
+                failed("ladder_" + st, st)
             continue
         rx, ns = med(st, "rx_rate"), med(st, "ns")
         line = ("BENCH name=ladder_%s mpps=%s min=%s max=%s ns_per_pkt=%s ns_min=%s ns_max=%s"

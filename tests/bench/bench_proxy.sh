@@ -267,38 +267,41 @@ run_case()
 	case $c in
 	xdp_drop)
 		start_bg xdp "$PNS" "$TMP/xdp.out" "$GEN" --mode xdp --action drop -i eth0 -j ||
-			return 1
+			{ WHY="the counting XDP program did not start"; return 1; }
 		sleep 0.3
 		;;
 	nft_meter | nft_meter_seal)
 		# Frames redirected into a veth need an XDP program there (else they are dropped):
 		# a counting XDP_PASS, the cheapest, so that the meter sees every frame as an skb.
 		start_bg xdp "$PNS" "$TMP/xdp.out" "$GEN" --mode xdp --action pass -i eth0 -j ||
-			return 1
-		echo "$NFT_RULES" | ip netns exec "$PNS" nft -f - || return 1
+			{ WHY="the counting XDP program did not start"; return 1; }
+		echo "$NFT_RULES" | ip netns exec "$PNS" nft -f - ||
+			{ WHY="nft refused the meter's rules"; return 1; }
 		keys+=(nft_ns="$PNS")
 		sleep 0.3
 		;;
 	xdp_drop_flagged)
-		start_proxy full || return 1
+		start_proxy full || { WHY="xpro-proxy did not start"; return 1; }
 		# shellcheck disable=SC2046 # the helper prints "key hex .. value hex .."
 		bpftool map update pinned "$PIN/eth0/xpro_drop" \
-			$(python3 "$HELPER" dropkey "$PIN/eth0/xpro_drop" 0 "$VICTIM_IP" 3600) || return 1
+			$(python3 "$HELPER" dropkey "$PIN/eth0/xpro_drop" 0 "$VICTIM_IP" 3600) ||
+			{ WHY="the drop-map update failed"; return 1; }
 		;;
 	userspace_drop)
 		# Each device far below T_F1, all together far above T_F2 (1/s once the
 		# destination's window is over 1 ms): Algorithm 2 says DROP_DST, nothing is
 		# flagged, every packet costs the worker its full authenticate-and-filter path.
 		# shellcheck disable=SC2086
-		start_proxy full --tf1 1000000000 --tf2 1 --tt3-ms 1 || return 1
+		start_proxy full --dst-policy fcfs --tf1 1000000000 --tf2 1 --tt3-ms 1 ||
+			{ WHY="xpro-proxy did not start"; return 1; }
 		;;
 	full_b32 | reflect_b32)
 		# shellcheck disable=SC2086
-		start_proxy "${c%_b32}" $LEGIT --batch 32 || return 1
+		start_proxy "${c%_b32}" $LEGIT --batch 32 || { WHY="xpro-proxy did not start"; return 1; }
 		;;
 	*)
 		# shellcheck disable=SC2086
-		start_proxy "$c" $LEGIT || return 1
+		start_proxy "$c" $LEGIT || { WHY="xpro-proxy did not start"; return 1; }
 		;;
 	esac
 	if [ -n "$PIN" ]; then
@@ -316,7 +319,7 @@ run_case()
 	t0=$(now_ms)
 	start_bg gen "$DNS" "$pre.gen.json" taskset -c "$GEN_CPU" "$GEN" --mode flood \
 		"${flood[@]}" -P "$TMP/prov" --dst-mac "$PMAC" -D "$VICTIM_IP:$VICTIM_PORT" \
-		--size "$SIZE" -d "$CASE_MS" -j || return 1
+		--size "$SIZE" -d "$CASE_MS" -j || { WHY="the generator did not start"; return 1; }
 	genpid=$(cat "$TMP/gen.pid")
 	sleep_until $((t0 + WARM_MS))
 	snap "$pre.s1.json" proxy_ns="$PNS" victim_ns="$VNS" gen_pid="$genpid" "${keys[@]}"
@@ -338,6 +341,8 @@ run_case()
 	[ "${c#nft_meter}" != "$c" ] && ip netns exec "$PNS" nft delete table netdev xpb
 	if [ ! -s "$pre.gen.json" ]; then
 		log "$c trial $t: generator failed: $(tail -3 "$pre.gen.json.err" | tr '\n' ' ')"
+		echo "the generator failed: $(tail -3 "$pre.gen.json.err" 2>/dev/null | tr '\n' ' ' | tr -d '"')" \
+			>"$pre.fail"
 	fi
 	return 0
 }
@@ -432,8 +437,10 @@ run_trials()
 	for t in $(seq "$n"); do
 		for c in "$@"; do
 			log "trial $t/$n: $c"
+			WHY="set-up failed"
 			if ! run_case "$c" "$t"; then
-				log "$c trial $t: set-up failed; skipped"
+				log "$c trial $t: $WHY; skipped"
+				echo "$WHY" >"$RES/$c.$t.fail"
 				stop_pidfile "$TMP/gen.pid"
 				stop_pidfile "$TMP/xdp.pid"
 				stop_proxy
