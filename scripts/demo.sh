@@ -7,8 +7,8 @@
 # comes in.  At the end, tables say what each group offered, what arrived, and what was
 # dropped where and why.  Everything is removed on exit.  Run as root (make demo does).
 set -euo pipefail
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/../tests/integration/lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/lib/harness.sh"
 export TB_PREFIX=xpdemo$$-
 xpi_init demo
 

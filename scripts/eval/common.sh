@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by the experiment scripts of scripts/eval/: source after `set -euo pipefail`.
-# The namespace helpers are the integration tests' (tests/integration/lib.sh, sync_lib.sh),
-# sourced as they are.  EV_OUT: where the CSV files go; EV_QUICK=1: fewer points, shorter.
+# The namespace harness is scripts/lib/ (harness.sh, sync_harness.sh), the one the demo and
+# the integration tests use.  EV_OUT: where the CSV files go; EV_QUICK=1: fewer points, shorter.
 EV_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 EV_ROOT=$(cd "$EV_DIR/../.." && pwd)
 EV_OUT=${EV_OUT:?EV_OUT: the CSV directory}
 EV_QUICK=${EV_QUICK:-0}
 mkdir -p "$EV_OUT"
-# shellcheck source=tests/integration/lib.sh
-source "$EV_ROOT/tests/integration/lib.sh"
-# shellcheck source=tests/integration/sync_lib.sh
-source "$EV_ROOT/tests/integration/sync_lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$EV_ROOT/scripts/lib/harness.sh"
+# shellcheck source=scripts/lib/sync_harness.sh
+source "$EV_ROOT/scripts/lib/sync_harness.sh"
 export TB_PREFIX=${TB_PREFIX:-ev$$-}
 
 # ev_q QUICK FULL: the value for this run.

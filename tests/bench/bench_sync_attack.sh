@@ -21,10 +21,10 @@ if [ "$(id -u)" -ne 0 ] || ! command -v redis-server >/dev/null; then
 fi
 (
 	set -e
-	# shellcheck source=tests/integration/lib.sh
-	source "$ROOT/tests/integration/lib.sh"
-	# shellcheck source=tests/integration/sync_lib.sh
-	source "$ROOT/tests/integration/sync_lib.sh"
+	# shellcheck source=scripts/lib/harness.sh
+	source "$ROOT/scripts/lib/harness.sh"
+	# shellcheck source=scripts/lib/sync_harness.sh
+	source "$ROOT/scripts/lib/sync_harness.sh"
 	xpi_init bench_sync_attack
 	NP=3 PER=10 RATE=20 SECS=3 TF2=400 TT3=500
 	export TB_PROXIES=$NP TB_QUEUES=1

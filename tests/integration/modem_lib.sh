@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Helpers of the xpro-modem tests (tests/integration/test_modem_*.sh); source after lib.sh.
+# Helpers of the xpro-modem tests (tests/integration/test_modem_*.sh); source after scripts/lib/harness.sh.
 #
 #   xmt_setup NPROXIES            testbed with NPROXIES proxies (one queue each), one
 #                                 provisioning file per proxy (own secrets: --seed 1, 2, ..)

@@ -8,10 +8,10 @@
 #   devices 1-2 -> victim   100 pps each for 3 s; scraped while they run and after
 set -euo pipefail
 export TB_PREFIX=${TB_PREFIX:-xm$$-}
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source=tests/integration/sync_lib.sh
-source "$(dirname "$0")/sync_lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/../../scripts/lib/harness.sh"
+# shellcheck source=scripts/lib/sync_harness.sh
+source "$(dirname "$0")/../../scripts/lib/sync_harness.sh"
 xpi_init metrics
 
 CTL=$XPI_ROOT/build/xproctl

@@ -5,8 +5,8 @@
 # last several seconds) completes byte for byte; TCP retransmits what was lost meanwhile.
 # Reports the gap between the kill and the switch, and the retransmissions on both ends.
 set -euo pipefail
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/../../scripts/lib/harness.sh"
 xpi_init modem_failover
 export TB_PREFIX=xm$$-
 # shellcheck source=tests/integration/modem_lib.sh

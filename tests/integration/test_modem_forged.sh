@@ -10,8 +10,8 @@
 #  device -> proxy: a PROBE for the device under a wrong key gets no answer and is counted
 #    as MAC; xpro-gen --mode bad (other devices) is refused; the device stays on its proxy.
 set -euo pipefail
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/../../scripts/lib/harness.sh"
 xpi_init modem_forged
 export TB_PREFIX=xm$$-
 # shellcheck source=tests/integration/modem_lib.sh

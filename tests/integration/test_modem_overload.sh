@@ -10,8 +10,8 @@
 # device 1 never moves and its download completes.  The proxy's own overload (BUSY) moving
 # a device is tests/modem/test_mfw_select.c's.
 set -euo pipefail
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/../../scripts/lib/harness.sh"
 xpi_init modem_overload
 export TB_PREFIX=xm$$-
 # shellcheck source=tests/integration/modem_lib.sh

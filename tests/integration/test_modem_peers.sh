@@ -7,14 +7,14 @@
 # the tunnel port, listing proxy1 (198.18.0.2:7447) as an available peer.  A PROBE beyond the
 # per-device rate gets no reply.  Then xpro-modem runs against the same proxies and hears them.
 set -euo pipefail
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/../../scripts/lib/harness.sh"
 xpi_init modem_peers
 export TB_PREFIX=xm$$-
 # shellcheck source=tests/integration/modem_lib.sh
 source "$(dirname "$0")/modem_lib.sh"
-# shellcheck source=tests/integration/sync_lib.sh
-source "$(dirname "$0")/sync_lib.sh"
+# shellcheck source=scripts/lib/sync_harness.sh
+source "$(dirname "$0")/../../scripts/lib/sync_harness.sh"
 
 xmt_setup 2
 # shellcheck disable=SC2119 # no extra redis arguments

@@ -6,8 +6,8 @@
 # AF_XDP), the replies come back directly.  The device talks the management protocol with
 # the proxy (PROBE, PROBE_REPLY) and stays on it.
 set -euo pipefail
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/../../scripts/lib/harness.sh"
 xpi_init modem_traffic
 export TB_PREFIX=xm$$-
 # shellcheck source=tests/integration/modem_lib.sh

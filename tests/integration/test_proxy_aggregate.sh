@@ -18,8 +18,8 @@
 # unjudged window, counted in full) + 1 per worker, and from below: at least 80% of
 # T_F2 x D (the proxy may see the window a little shorter than the generator's D).
 set -euo pipefail
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/../../scripts/lib/harness.sh"
 xpi_init proxy_aggregate
 
 TF1=100

@@ -18,8 +18,8 @@
 # are legitimate, go to the bystander and must all arrive there; they create one pair per
 # bad-generator flow, and nothing else may.
 set -euo pipefail
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/../../scripts/lib/harness.sh"
 xpi_init proxy_badinput
 
 BAD_COUNT=24000

@@ -17,8 +17,8 @@
 # 5% over the attack and 0.9..1.1 x T_F2 in every whole second from its first packet (no
 # first-window burst, no silence after it), the bystander loses nothing.
 set -euo pipefail
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/../../scripts/lib/harness.sh"
 xpi_init proxy_fair
 
 TF1=200

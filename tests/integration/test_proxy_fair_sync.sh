@@ -17,10 +17,10 @@
 # victim receives T_F2 x D within 5% and 0.9..1.1 x T_F2 in every whole second from its first
 # packet, the bystander loses nothing.
 set -euo pipefail
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source=tests/integration/sync_lib.sh
-source "$(dirname "$0")/sync_lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/../../scripts/lib/harness.sh"
+# shellcheck source=scripts/lib/sync_harness.sh
+source "$(dirname "$0")/../../scripts/lib/sync_harness.sh"
 xpi_init proxy_fair_sync
 
 NP=3

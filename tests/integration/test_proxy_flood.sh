@@ -29,8 +29,8 @@
 # Device 0's two concurrent generators use two key epochs (E, E+1): each epoch has its own
 # replay window at the proxy (current and previous), as after a device reboot.
 set -euo pipefail
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/../../scripts/lib/harness.sh"
 xpi_init proxy_flood
 
 TF1=200

@@ -6,8 +6,8 @@
 # server in the proxy's namespace, a UDP datagram to another port.  Meanwhile a tunnelled
 # flow still passes through the proxy, and none of the host traffic reaches its workers.
 set -euo pipefail
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/../../scripts/lib/harness.sh"
 xpi_init proxy_hostpath
 
 PROXY_ADDR=$(tb_addr proxy)

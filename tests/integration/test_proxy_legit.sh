@@ -6,8 +6,8 @@
 # thresholds (T_F1 1000 pps, T_F2 10000 pps) are far above the 50 pps per flow sent here,
 # so the filter must pass everything: the counts are exact.
 set -euo pipefail
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/../../scripts/lib/harness.sh"
 xpi_init proxy_legit
 
 FLOWS=20

@@ -16,8 +16,8 @@
 # 100 ms = 500) + 1 per worker.  A pair whose window restarts after every hold instead gets
 # a whole unjudged T_T2 (500 packets) per hold + T_T2 (every 1.1 s): about 2500.
 set -euo pipefail
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/../../scripts/lib/harness.sh"
 xpi_init proxy_persistent
 
 TF1=200

@@ -13,8 +13,8 @@
 #      40) and none reaches the victim or proxy B's workers; device 1's flow to the victim,
 #      at the same time, is delivered in full.
 set -euo pipefail
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/../../scripts/lib/harness.sh"
 xpi_init proxy_restart
 
 ARGS=(--queues 0-1 --tf1 100 --tt2-ms 200 --hold-ms 60000)

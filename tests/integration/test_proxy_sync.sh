@@ -13,10 +13,10 @@
 # unjudged T_T3 window, plus what the proxies admit between rounds before they agree.
 # Without sync no proxy ever sees more than 200 pps: the victim receives everything.
 set -euo pipefail
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source=tests/integration/sync_lib.sh
-source "$(dirname "$0")/sync_lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/../../scripts/lib/harness.sh"
+# shellcheck source=scripts/lib/sync_harness.sh
+source "$(dirname "$0")/../../scripts/lib/sync_harness.sh"
 xpi_init proxy_sync
 
 NP=3

@@ -15,10 +15,10 @@
 #   3. Start-up: a wrong password is a clear error and the proxy does not start; a master
 #      nobody answers for is not fatal (the proxy starts and retries).
 set -euo pipefail
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/lib.sh"
-# shellcheck source=tests/integration/sync_lib.sh
-source "$(dirname "$0")/sync_lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/../../scripts/lib/harness.sh"
+# shellcheck source=scripts/lib/sync_harness.sh
+source "$(dirname "$0")/../../scripts/lib/sync_harness.sh"
 xpi_init proxy_sync_outage
 
 NP=3

@@ -12,8 +12,8 @@
 # the hold (60 s) outlasts it, so what is flagged stays flagged until unflagged.
 set -euo pipefail
 export TB_PREFIX=${TB_PREFIX:-xc$$-}
-# shellcheck source=tests/integration/lib.sh
-source "$(dirname "$0")/lib.sh"
+# shellcheck source=scripts/lib/harness.sh
+source "$(dirname "$0")/../../scripts/lib/harness.sh"
 xpi_init xproctl
 
 CTL=$XPI_ROOT/build/xproctl

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Helpers of the sync tests (source after lib.sh): a Redis master on the switch, reachable by
+# Helpers of the sync tests and experiments (source after harness.sh): a Redis master on the switch, reachable by
 # every proxy over the bridge, and N proxies synced through it.
 
 MASTER_ADDR=198.18.0.250

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Shared helpers of the proxy integration tests (tests/integration/test_proxy_*.sh) and of
-# scripts/demo.sh.  Source it after `set -euo pipefail`, then call xpi_init NAME.
+# The namespace harness: shared by the integration tests (tests/integration/), scripts/demo.sh
+# and the experiments of scripts/eval/.  Source it after `set -euo pipefail`, then call
+# xpi_init NAME.
 #
 #   xpi_init NAME                 root + binaries check, TB_PREFIX=xpi<pid>-, scratch dir $XPI_T,
 #                                 EXIT trap: ends what we started, tb_down, unmounts our bpffs
