@@ -72,14 +72,26 @@ TOOLS          := $(B)/xpro-replay $(if $(PROXY_OBJS),$(B)/xpro-proxy) \
 
 all: $(BPF_OBJS) $(GEN_BPF_OBJS) $(TOOLS) $(UNIT_BINS) $(BENCH_BINS) $(BPFT_BINS) $(SYNCT_BINS)
 
+# The tiers of `make test`, in order; `make help` prints them from here.
+TIERS := unit unit-asan conc-tsan bpf-test sync-test fuzz integration format-check eval-quick
+tier_unit         := cmocka unit tests, the reference-model tests, the modem library's host tests
+tier_unit-asan    := the same under AddressSanitizer + UndefinedBehaviorSanitizer
+tier_conc-tsan    := concurrency tests of the engine and device table under ThreadSanitizer
+tier_bpf-test     := the XDP program on BPF_PROG_RUN fixtures
+tier_sync-test    := the sync layer against real redis-server processes
+tier_fuzz         := libFuzzer targets over their seed corpora (short runs)
+tier_integration  := namespace tests: real proxies, XDP, AF_XDP, Redis, modems, TCP
+tier_format-check := fail on drift from .clang-format
+tier_eval-quick   := make eval's quick variant, its outputs checked
+
 help:
 	@echo "make            build the tools, tests and benchmarks (build/)"
 	@echo "make deps       install every Debian package we need (idempotent, as root)"
-	@echo "make test       deps, build, then all test tiers: unit, unit under ASan+UBSan,"
-	@echo "                concurrency under TSan, formatting"
+	@echo "make test       deps, build, then every tier below; the last line totals them"
+	@$(foreach t,$(TIERS),printf '  make %-14s %s\n' "$(t)" "$(tier_$(t))";)
 	@echo "make bench      run the benchmarks; prints BENCH key=value lines"
 	@echo "make demo       run a proxy on a namespace testbed under attack; print who got what"
-	@echo "make format     apply .clang-format;  make format-check: fail on drift"
+	@echo "make format     apply .clang-format"
 	@echo "make config-doc rewrite docs/config.md from xpro-proxy's key table"
 	@echo "make docker-testbed  three proxies, devices, victim in docker compose; attack"
 	@echo "                with sync on and off; print the outcome (make docker-image: images)"
@@ -93,18 +105,21 @@ deps:
 # --- compile rules -------------------------------------------------------------
 # V=1 shows the full commands.
 Q := $(if $(V),,@)
-$(B)/%.o: %.c $(HDRS)
+# Header dependencies are the compiler's (-MMD -MP: a .d beside each object).
+DEPFLAGS := -MMD -MP
+$(B)/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(V),,echo "  CC      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
-$(B)/asan/%.o: %.c $(HDRS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+$(B)/asan/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(V),,echo "  CC asan $@")
-	$(Q)$(CC) $(CFLAGS_BASE) $(SAN_ASAN) -c $< -o $@
-$(B)/tsan/%.o: %.c $(HDRS)
+	$(Q)$(CC) $(CFLAGS_BASE) $(SAN_ASAN) $(DEPFLAGS) -c $< -o $@
+$(B)/tsan/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(V),,echo "  CC tsan $@")
-	$(Q)$(CC) $(CFLAGS_BASE) $(SAN_TSAN) -DXPRO_TSAN -c $< -o $@
+	$(Q)$(CC) $(CFLAGS_BASE) $(SAN_TSAN) $(DEPFLAGS) -c $< -o $@
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 $(B)/libxpro-dp.a: $(DP_OBJS)
 	ar rcs $@ $^
@@ -120,14 +135,14 @@ $(B)/tsan/libxpro-dp.a: $(DP_OBJS_TSAN)
 	ar rcs $@ $^
 
 # --- BPF: object and skeleton --------------------------------------------------
-$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(HDRS)
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c
 	@mkdir -p $(@D)
 	$(CLANG) -target bpf -O2 -g -Wall -Werror -Iinclude -I/usr/include/$(shell gcc -dumpmachine) \
-		-c $< -o $@
-$(B)/gen/%.bpf.o: tests/tools/gen/bpf/%.bpf.c $(HDRS)
+		$(DEPFLAGS) -c $< -o $@
+$(B)/gen/%.bpf.o: tests/tools/gen/bpf/%.bpf.c
 	@mkdir -p $(@D)
 	$(CLANG) -target bpf -O2 -g -Wall -Werror -Iinclude -I/usr/include/$(shell gcc -dumpmachine) \
-		-c $< -o $@
+		$(DEPFLAGS) -c $< -o $@
 $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
 	bpftool gen skeleton $< > $@
 
@@ -149,9 +164,9 @@ $(B)/xpro-sink: $(SINK_OBJS)
 # --- tests ---------------------------------------------------------------------
 $(B)/tests/bpf/%: $(B)/tests/bpf/%.o $(B)/libxpro-ctl.a $(B)/libxpro-dp.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lcmocka $(LIBS_XDP) $(LIBS) -ljemalloc
-$(B)/tests/bpf/%.o: tests/bpf/%.c $(HDRS) $(BPF_SKELS)
+$(B)/tests/bpf/%.o: tests/bpf/%.c $(BPF_SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -I$(B)/bpf -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -I$(B)/bpf -c $< -o $@
 $(B)/tests/%: $(B)/tests/unit/%.o $(UNIT_HELP:%.c=$(B)/%.o) $(B)/libxpro-ctl.a $(B)/libxpro-dp.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lcmocka $(LIBS) -ljemalloc -lm
 $(B)/asan/tests/%: $(B)/asan/tests/unit/%.o $(UNIT_HELP:%.c=$(B)/asan/%.o) $(B)/asan/libxpro-ctl.a $(B)/asan/libxpro-dp.a
@@ -214,8 +229,7 @@ SUMMARY := $(CURDIR)/$(B)/test-summary
 test: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p $(B) && rm -f $(SUMMARY)
-	@XPRO_TEST_SUMMARY=$(SUMMARY) $(MAKE) --no-print-directory unit unit-asan conc-tsan \
-		bpf-test sync-test fuzz integration format-check eval-quick
+	@XPRO_TEST_SUMMARY=$(SUMMARY) $(MAKE) --no-print-directory $(TIERS)
 	@awk '{p += $$2; f += $$3} END {printf "test: %d passed, %d failed\n", p, f}' $(SUMMARY)
 
 # --- modem-fw host tests (issue 5): the library with fakes, linked beside the proxy's ---
