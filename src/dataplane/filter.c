@@ -436,8 +436,18 @@ static unsigned filter_fair(struct xf_worker *w, const struct xf_rt *rt, struct 
 		if (!gcra_ok(old, t, tf))
 			return XF_DROP_DST;
 	}
-	/* A sender under its share may borrow one more burst, paid back by the heavy. */
-	tau = share != XF_SHARE_NONE && !heavy ? 2 * rt->tau2 : rt->tau2;
+	/*
+	 * A sender under its share may borrow one more burst, paid back by the
+	 * heavy; a destination the last tick found open takes bursts up to
+	 * XF_OPEN_BURSTS tau2 (share_int, clamped: it may be a share's interval
+	 * for the instant the control thread takes to publish the share).
+	 */
+	if (share != XF_SHARE_NONE)
+		tau = heavy ? rt->tau2 : 2 * rt->tau2;
+	else
+		tau = ival < rt->tau2			 ? rt->tau2
+		      : ival > XF_OPEN_BURSTS * rt->tau2 ? XF_OPEN_BURSTS * rt->tau2
+							 : ival;
 	if (!gcra_take(&d->tat2, t, XF_LOAD(d->cap_int), tau))
 		return XF_DROP_DST;
 	if (heavy) {

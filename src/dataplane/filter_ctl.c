@@ -512,7 +512,8 @@ static uint64_t ival_of(uint64_t fp_rate)
  * Newton's method on L(f) = sum min(rate, f) + O(f), concave and piecewise
  * linear, from below.
  */
-static void share_solve(struct xf_dst *d, const uint32_t *r, uint32_t n, uint64_t tf2)
+static void share_solve(struct xf_dst *d, const uint32_t *r, uint32_t n, uint64_t tf2,
+			uint64_t tau2)
 {
 	const struct xf_share_sum *o = &d->sh_others;
 	struct xf_share_sum *l = &d->sh_local;
@@ -572,7 +573,7 @@ static void share_solve(struct xf_dst *d, const uint32_t *r, uint32_t n, uint64_
 	l->share = f;
 	d->cap = c;
 	/* share_int before share: a worker that sees the share sees its interval. */
-	XF_STORE(d->share_int, f == XF_SHARE_NONE ? 0 : ival_of(f));
+	XF_STORE(d->share_int, f == XF_SHARE_NONE ? XF_OPEN_BURSTS * tau2 : ival_of(f));
 	XF_STORE(d->share, f);
 	XF_STORE(d->cap_int, ival_of(c));
 }
@@ -608,7 +609,7 @@ static int share_dst_one(void *entry, void *arg)
 		e->share_buf[n++] = pr->rate;
 	}
 	xf_dst_unlock(d);
-	share_solve(d, e->share_buf, n, sc->rt->tf2);
+	share_solve(d, e->share_buf, n, sc->rt->tf2, sc->rt->tau2);
 	sc->congested += d->share != XF_SHARE_NONE;
 	return 0;
 }

@@ -78,6 +78,9 @@ struct xf_share_sum {
  * the local aggregate (csum, ts1min), the admitted-packet counter and the
  * global window learnt from the master (g_*, under the g_seq seqcount).
  */
+/* A destination a share tick found open (under T_F2) tolerates this many tau2 of burst. */
+#define XF_OPEN_BURSTS 5
+
 struct xf_dst {
 	uint8_t addr[16];
 	uint64_t csum; /* c*: sum of c' over the pairs.  Atomic. */
@@ -90,7 +93,13 @@ struct xf_dst {
 	/* --- second line: the fair policy's per-packet fields, then the slow path --- */
 	uint64_t tat2; /* cap limiter (GCRA).  Atomic (CAS). */
 	uint64_t share; /* f(D), fixed point; XF_SHARE_NONE.  Control thread writes. */
-	uint64_t share_int; /* ns per packet at share; control thread writes */
+	/*
+	 * Control thread writes.  While share is XF_SHARE_NONE: 0 before the first
+	 * tick, then the cap's tolerance (XF_OPEN_BURSTS * tau2: a destination a
+	 * tick found under T_F2 takes its senders' bursts); else ns per packet at
+	 * the share.
+	 */
+	uint64_t share_int;
 	uint64_t cap_int; /* ns per packet at this proxy's cap; control thread writes */
 	struct cds_list_head pairs; /* ordered by ts1, oldest first; under lock */
 	uint32_t npairs; /* under lock */

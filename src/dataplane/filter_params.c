@@ -24,7 +24,7 @@ const struct xf_param_desc xf_param_table[] = {
 	{ "warn_interval_ms", "ms", offsetof(struct xf_params, warn_interval_ms), 4, 0, DAY_MS,
 	  1000 },
 	{ "policy", "fcfs|fair", offsetof(struct xf_params, policy), 4, 0, 1, XF_POLICY_FAIR },
-	{ "pair_burst_ms", "ms", offsetof(struct xf_params, pair_burst_ms), 4, 1, 60000, 200 },
+	{ "pair_burst_ms", "ms", offsetof(struct xf_params, pair_burst_ms), 4, 1, 60000, 1000 },
 	{ "dst_burst_ms", "ms", offsetof(struct xf_params, dst_burst_ms), 4, 1, 60000, 20 },
 	{ "tflag_ms", "ms", offsetof(struct xf_params, tflag_ms), 4, 0, DAY_MS, 3000 },
 	{ "rate_ms", "ms", offsetof(struct xf_params, rate_ms), 4, 1, 60000, 500 },

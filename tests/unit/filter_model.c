@@ -304,7 +304,13 @@ static unsigned fm_filter_fair(struct fm *m, struct fm_pair *pr, uint64_t now)
 	}
 
 	/* 6. Cap; a sender under its share may borrow one more burst. */
-	tau = d->share != XF_SHARE_NONE && !heavy ? 2 * tau2 : tau2;
+	if (d->share != XF_SHARE_NONE)
+		tau = heavy ? tau2 : 2 * tau2;
+	else
+		/* spec: share_int clamped to [tau2, 5 tau2]; 0 before the first tick */
+		tau = d->share_int < tau2	? tau2
+		      : d->share_int > 5 * tau2 ? 5 * tau2
+						: d->share_int;
 	if (!fm_conforms(d->tat2, now, tau)) {
 		if (d->share == XF_SHARE_NONE)
 			m->fs.cap_drops_open++;
@@ -668,7 +674,9 @@ static void fm_solve(struct fm *m, struct fm_dst *d)
 		share = (uint64_t)f;
 	}
 	d->share = share;
-	d->share_int = share == XF_SHARE_NONE ? 0 : fm_ival_fix(share);
+	/* spec: while open, the cap's tolerance after a tick */
+	d->share_int =
+		share == XF_SHARE_NONE ? 5 * ms_to_ns(m->p.dst_burst_ms) : fm_ival_fix(share);
 
 	C = T -
 	    (share == XF_SHARE_NONE ? fm_min128(o->demand, o->admitted) : fm_others_at(o, share));

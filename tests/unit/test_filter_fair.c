@@ -50,6 +50,7 @@ static struct xf_params fair_params(uint64_t tf2)
 	xf_params_default(&p);
 	assert_int_equal(p.policy, XF_POLICY_FAIR);
 	p.tf2_pps = tf2;
+	p.pair_burst_ms = 200; /* the cases' numbers are worked out for this burst */
 	return p;
 }
 
