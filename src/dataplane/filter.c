@@ -380,14 +380,24 @@ static inline bool gcra_take(uint64_t *tat, uint64_t t, uint64_t ival, uint64_t 
  * per pair in practice (RSS keeps a flow on its queue), and when two do race
  * a lost update admits one packet more, never corrupts anything.
  */
-static inline bool gcra_take_pair(uint64_t *tat, uint64_t t, uint64_t ival, uint64_t tau)
+static inline void gcra_commit_pair(uint64_t *tat, uint64_t t, uint64_t ival)
 {
 	uint64_t old = XF_LOAD(*tat);
 
-	if (!gcra_ok(old, t, tau))
-		return false;
 	XF_STORE(*tat, (old > t ? old : t) + ival);
+}
+
+static inline bool gcra_take_pair(uint64_t *tat, uint64_t t, uint64_t ival, uint64_t tau)
+{
+	if (!gcra_ok(XF_LOAD(*tat), t, tau))
+		return false;
+	gcra_commit_pair(tat, t, ival);
 	return true;
+}
+
+static inline uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
 }
 
 /*
@@ -445,16 +455,11 @@ static unsigned filter_fair(struct xf_worker *w, const struct xf_rt *rt, struct 
 	if (share != XF_SHARE_NONE)
 		tau = heavy ? rt->tau2 : 2 * rt->tau2;
 	else
-		tau = ival < rt->tau2			 ? rt->tau2
-		      : ival > XF_OPEN_BURSTS * rt->tau2 ? XF_OPEN_BURSTS * rt->tau2
-							 : ival;
+		tau = clamp_u64(ival, rt->tau2, XF_OPEN_BURSTS * rt->tau2);
 	if (!gcra_take(&d->tat2, t, XF_LOAD(d->cap_int), tau))
 		return XF_DROP_DST;
-	if (heavy) {
-		uint64_t old = XF_LOAD(pr->tatf);
-
-		XF_STORE(pr->tatf, (old > t ? old : t) + ival); /* as gcra_take_pair() */
-	}
+	if (heavy)
+		gcra_commit_pair(&pr->tatf, t, ival);
 	return XF_PASS;
 }
 
