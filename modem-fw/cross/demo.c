@@ -76,10 +76,10 @@ static const struct mfw_platform plat = {
 
 int main(void)
 {
-	static const uint8_t secret[MFW_SECRET_LEN] = { 1, 2,  3,  4,  5,  6,  7,  8,
-							9, 10, 11, 12, 13, 14, 15, 16 };
+	static const uint8_t secret[XPRO_TUN_SECRET_LEN] = { 1, 2,  3,	4,  5,	6,  7,	8,
+							     9, 10, 11, 12, 13, 14, 15, 16 };
 	struct mfw_addr a = { .ip = { [10] = 0xff, [11] = 0xff, 198, 18, 0, 1 },
-			      .port = MFW_PORT_DEFAULT };
+			      .port = XPRO_TUN_PORT_DEFAULT };
 	struct mfw_config cfg;
 
 	mfw_config_default(&cfg, 42);
@@ -91,7 +91,7 @@ int main(void)
 	}
 	for (;;) {
 		/* An inner IPv4 header would be written here by the IP stack. */
-		pkt[MFW_HDR_LEN] = 0x45;
+		pkt[XPRO_TUN_HDR_LEN] = 0x45;
 		mfw_send(&ctx, pkt, sizeof(pkt), 64);
 		mfw_input(&ctx, &a, pkt, 64);
 		ticks += mfw_poll(&ctx);

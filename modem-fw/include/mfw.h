@@ -25,7 +25,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mfw_wire.h"
+/*
+ * The protocol core shared with the proxy (the repository's include/xpro/):
+ * wire format, SipHash and key derivation, replay window.  Freestanding.
+ */
+#include "xpro/replay.h"
+#include "xpro/siphash.h"
+#include "xpro/tunnel.h"
 
 /*
  * Error numbers: a freestanding build has no <errno.h>, so the library
@@ -51,7 +57,7 @@ enum mfw_event_type {
 	MFW_EV_SWITCH = 1, /* proxy: the new current; arg: the old one, or -1 */
 	MFW_EV_PROXY_DOWN, /* proxy: probes unanswered; arg: misses */
 	MFW_EV_PROXY_UP, /* proxy: answered again after being down */
-	MFW_EV_OVERLOAD, /* proxy: sender; arg: reason (MFW_OVL_*) */
+	MFW_EV_OVERLOAD, /* proxy: sender; arg: reason (XPRO_OVL_*) */
 	MFW_EV_NO_PROXY, /* no proxy is usable; arg: 0 */
 };
 
@@ -78,13 +84,13 @@ struct mfw_platform {
 	int (*store_write)(void *user, unsigned slot, const void *buf, size_t len);
 	/*
 	 * Optional (NULL: the device cannot encrypt): ChaCha20-Poly1305
-	 * (RFC 8439) of len bytes at in into out (len + MFW_AEAD_TAG_LEN
+	 * (RFC 8439) of len bytes at in into out (len + XPRO_AEAD_TAG_LEN
 	 * bytes: ciphertext, then tag), with ad authenticated.  in == out is
 	 * allowed.  libsodium: crypto_aead_chacha20poly1305_ietf_encrypt.
 	 */
 	int (*aead_seal)(void *user, uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad,
-			 size_t adlen, const uint8_t nonce[MFW_AEAD_NONCE_LEN],
-			 const uint8_t key[MFW_EK_LEN]);
+			 size_t adlen, const uint8_t nonce[XPRO_AEAD_NONCE_LEN],
+			 const uint8_t key[XPRO_EK_LEN]);
 	/* Optional: something happened (see enum mfw_event_type). */
 	void (*event)(void *user, enum mfw_event_type type, int proxy, int arg);
 };
@@ -147,9 +153,9 @@ enum mfw_pstate {
  * at mfw_proxy_add() and a new epoch needs a new boot anyway.
  */
 struct mfw_proxy {
-	uint64_t ik[2], pk[2]; /* IK and PK of this epoch as SipHash key words */
-	uint8_t ek[MFW_EK_LEN]; /* EK of this epoch */
-	uint64_t rx_top, rx_seen; /* proxy -> device replay window, as the proxy's */
+	struct xpro_sipkey ik, pk; /* IK and PK of this epoch as SipHash key words */
+	uint8_t ek[XPRO_EK_LEN]; /* EK of this epoch */
+	struct xpro_replay rx; /* proxy -> device replay window, the proxy's own rule */
 	uint64_t probe_seq; /* our sequence number of the last probe sent to it */
 	uint64_t probe_sent_ms, next_probe_ms, hold_until_ms;
 	struct mfw_addr addr;
@@ -205,14 +211,14 @@ int mfw_init(struct mfw_ctx *c, const struct mfw_config *cfg, const struct mfw_p
  * list to spread devices).  Returns its index, -MFW_EINVAL or -MFW_ENOSPC.
  */
 int mfw_proxy_add(struct mfw_ctx *c, const struct mfw_addr *addr,
-		  const uint8_t secret[MFW_SECRET_LEN]);
+		  const uint8_t secret[XPRO_TUN_SECRET_LEN]);
 
 /* Buffer bytes mfw_send() needs around an inner packet of len bytes. */
-#define MFW_SEND_BUFLEN(len) (MFW_HDR_LEN + (len) + MFW_AEAD_TAG_LEN + MFW_TAG_LEN)
+#define MFW_SEND_BUFLEN(len) (XPRO_TUN_HDR_LEN + (len) + XPRO_AEAD_TAG_LEN + XPRO_TUN_TAG_LEN)
 
 /*
  * Seal the inner IP packet of len bytes that the caller placed at
- * buf + MFW_HDR_LEN, in place, and send it to the current proxy.  buflen
+ * buf + XPRO_TUN_HDR_LEN, in place, and send it to the current proxy.  buflen
  * must be at least MFW_SEND_BUFLEN(len).  Encrypts when the config and the
  * proxy agree.  Returns the datagram length, -MFW_ENETUNREACH (no proxy),
  * -MFW_EAGAIN (MFW_ENC_REQUIRE and the proxy has not said ENC_OK yet), -MFW_ENOSPC,
@@ -244,25 +250,22 @@ const char *mfw_rej_name(int r);
 
 /* --- building blocks, also used by the tests --------------------------------------------- */
 
-/* SipHash-2-4 of len bytes under the key words k[0], k[1]. */
-uint64_t mfw_siphash(const uint64_t k[2], const void *data, size_t len);
-
-/* Load 16 key bytes as SipHash key words (little-endian). */
-void mfw_sipkey(uint64_t k[2], const uint8_t key[MFW_SIPKEY_LEN]);
-
 /*
- * Derive nwords 64-bit key words of epoch from secret under label (one of
- * MFW_LABEL_*), written little-endian into out (8 * nwords bytes).
+ * SipHash-2-4 of len bytes (xpro_siphash(), one copy for the library's
+ * callers: an MCU pays for code size).
  */
-void mfw_kdf(const uint8_t secret[MFW_SECRET_LEN], const char *label, uint32_t epoch, uint8_t *out,
-	     unsigned nwords);
+uint64_t mfw_siphash(const struct xpro_sipkey *k, const void *data, size_t len);
+
+/* xpro_kdf(): nwords key words of epoch from secret under an XPRO_LABEL_*. */
+void mfw_kdf(const uint8_t secret[XPRO_TUN_SECRET_LEN], const char *label, uint32_t epoch,
+	     uint8_t *out, unsigned nwords);
 
 /*
  * Write a header (flags included) and the tag for a message whose payload
- * of len bytes already sits at msg + MFW_HDR_LEN.  Returns the message
- * length, MFW_OVERHEAD + len.
+ * of len bytes already sits at msg + XPRO_TUN_HDR_LEN.  Returns the message
+ * length, XPRO_TUN_OVERHEAD + len.
  */
-size_t mfw_seal(uint8_t *msg, const uint64_t key[2], unsigned type, unsigned flags, uint32_t epoch,
-		uint32_t dev, uint64_t seq, size_t len);
+size_t mfw_seal(uint8_t *msg, const struct xpro_sipkey *key, unsigned type, unsigned flags,
+		uint32_t epoch, uint32_t dev, uint64_t seq, size_t len);
 
 #endif /* MFW_H */

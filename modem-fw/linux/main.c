@@ -49,7 +49,7 @@ static int udp_open(void)
 static void from_tun(struct xm_state *s, uint8_t *buf)
 {
 	for (int i = 0; i < TUN_BURST; i++) {
-		ssize_t n = read(s->tun_fd, buf + MFW_HDR_LEN, BUF_LEN - MFW_SEND_BUFLEN(0));
+		ssize_t n = read(s->tun_fd, buf + XPRO_TUN_HDR_LEN, BUF_LEN - MFW_SEND_BUFLEN(0));
 		int rc;
 
 		if (n <= 0)

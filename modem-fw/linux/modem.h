@@ -32,7 +32,7 @@ struct xm_config {
 	uint32_t dev;
 	int nproxies;
 	struct mfw_addr proxy[XM_MAX_PROXIES];
-	uint8_t secret[XM_MAX_PROXIES][MFW_SECRET_LEN];
+	uint8_t secret[XM_MAX_PROXIES][XPRO_TUN_SECRET_LEN];
 	char tun[IF_NAMESIZE];
 	uint32_t src; /* address given to the TUN (outbound source), network order; 0: none */
 	int nroutes;

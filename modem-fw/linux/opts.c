@@ -99,7 +99,7 @@ static int parse_route(const char *s, struct xm_route *r)
 }
 
 /* The device's entry in a provisioning file: its secret and (IPv4) source address. */
-static int from_provision(const char *path, uint32_t dev, uint8_t secret[MFW_SECRET_LEN],
+static int from_provision(const char *path, uint32_t dev, uint8_t secret[XPRO_TUN_SECRET_LEN],
 			  uint32_t *src)
 {
 	struct tun_dev_conf *conf = NULL;
@@ -115,7 +115,7 @@ static int from_provision(const char *path, uint32_t dev, uint8_t secret[MFW_SEC
 	for (size_t i = 0; i < n; i++) {
 		if (conf[i].dev != dev)
 			continue;
-		memcpy(secret, conf[i].secret, MFW_SECRET_LEN);
+		memcpy(secret, conf[i].secret, XPRO_TUN_SECRET_LEN);
 		if (src && conf[i].ipver == 4)
 			memcpy(src, conf[i].prefix + 12, 4);
 		rc = 0;
@@ -169,7 +169,7 @@ int xm_parse_args(int argc, char **argv, struct xm_config *cfg)
 		{ NULL, 0, NULL, 0 },
 	};
 	char *proxies[XM_MAX_PROXIES], provision[256] = "";
-	uint8_t prov_secret[MFW_SECRET_LEN];
+	uint8_t prov_secret[XPRO_TUN_SECRET_LEN];
 	bool have_dev = false, have_src = false;
 	uint32_t v;
 	int opt, np = 0;
@@ -285,7 +285,7 @@ int xm_parse_args(int argc, char **argv, struct xm_config *cfg)
 			return -EINVAL;
 		}
 		if (kind == '=') {
-			if (parse_hex(sep + 1, cfg->secret[i], MFW_SECRET_LEN)) {
+			if (parse_hex(sep + 1, cfg->secret[i], XPRO_TUN_SECRET_LEN)) {
 				fprintf(stderr, "xpro-modem: bad secret (32 hex digits)\n");
 				return -EINVAL;
 			}
@@ -294,7 +294,7 @@ int xm_parse_args(int argc, char **argv, struct xm_config *cfg)
 					   have_src || cfg->src ? NULL : &cfg->src))
 				return -EINVAL;
 		} else if (provision[0]) {
-			memcpy(cfg->secret[i], prov_secret, MFW_SECRET_LEN);
+			memcpy(cfg->secret[i], prov_secret, XPRO_TUN_SECRET_LEN);
 		} else {
 			fprintf(stderr,
 				"xpro-modem: proxy %d: no secret (=HEX, @FILE or "

@@ -95,8 +95,8 @@ static int store_write(void *user, unsigned slot, const void *buf, size_t len)
 }
 
 static int aead_seal(void *user, uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad,
-		     size_t adlen, const uint8_t nonce[MFW_AEAD_NONCE_LEN],
-		     const uint8_t key[MFW_EK_LEN])
+		     size_t adlen, const uint8_t nonce[XPRO_AEAD_NONCE_LEN],
+		     const uint8_t key[XPRO_EK_LEN])
 {
 	unsigned long long clen;
 

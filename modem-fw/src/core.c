@@ -59,10 +59,10 @@ int mfw_init(struct mfw_ctx *c, const struct mfw_config *cfg, const struct mfw_p
 }
 
 int mfw_proxy_add(struct mfw_ctx *c, const struct mfw_addr *addr,
-		  const uint8_t secret[MFW_SECRET_LEN])
+		  const uint8_t secret[XPRO_TUN_SECRET_LEN])
 {
 	struct mfw_proxy z = { 0 }, *p;
-	uint8_t k[MFW_EK_LEN];
+	uint8_t k[XPRO_EK_LEN];
 
 	if (!c->booted || !addr || !secret)
 		return -MFW_EINVAL;
@@ -71,11 +71,11 @@ int mfw_proxy_add(struct mfw_ctx *c, const struct mfw_addr *addr,
 	p = &c->px[c->npx];
 	*p = z;
 	p->addr = *addr;
-	mfw_kdf(secret, MFW_LABEL_IK, c->epoch, k, 2);
-	mfw_sipkey(p->ik, k);
-	mfw_kdf(secret, MFW_LABEL_PK, c->epoch, k, 2);
-	mfw_sipkey(p->pk, k);
-	mfw_kdf(secret, MFW_LABEL_EK, c->epoch, p->ek, 4);
+	mfw_kdf(secret, XPRO_LABEL_IK, c->epoch, k, 2);
+	xpro_sipkey_load(&p->ik, k);
+	mfw_kdf(secret, XPRO_LABEL_PK, c->epoch, k, 2);
+	xpro_sipkey_load(&p->pk, k);
+	mfw_kdf(secret, XPRO_LABEL_EK, c->epoch, p->ek, 4);
 	p->flags = MFW_PF_KEYED;
 	/* Probe at once: loads and liveness are unknown. */
 	p->next_probe_ms = c->plat->now_ms(c->plat->user);
@@ -102,7 +102,7 @@ static int next_seq(struct mfw_ctx *c, uint64_t *seq)
 int mfw_send(struct mfw_ctx *c, uint8_t *buf, size_t buflen, size_t len)
 {
 	const struct mfw_platform *plat = c->plat;
-	uint8_t nonce[MFW_AEAD_NONCE_LEN] = { 0 };
+	uint8_t nonce[XPRO_AEAD_NONCE_LEN] = { 0 };
 	struct mfw_proxy *p;
 	unsigned flags = 0;
 	uint64_t seq;
@@ -124,16 +124,16 @@ int mfw_send(struct mfw_ctx *c, uint8_t *buf, size_t buflen, size_t len)
 		return r;
 	if (enc) {
 		/* The header is the AEAD's associated data; the nonce is the sequence. */
-		flags = MFW_F_ENCRYPTED;
-		mfw_hdr_put(buf, MFW_MSG_DATA, flags, c->epoch, c->cfg.dev, seq);
-		mfw_put_be64(nonce + 4, seq);
-		r = plat->aead_seal(plat->user, buf + MFW_HDR_LEN, buf + MFW_HDR_LEN, len, buf,
-				    MFW_HDR_LEN, nonce, p->ek);
+		flags = XPRO_TUN_F_ENCRYPTED;
+		mfw_hdr_put(buf, XPRO_MSG_DATA, flags, c->epoch, c->cfg.dev, seq);
+		xpro_put_be64(nonce + 4, seq);
+		r = plat->aead_seal(plat->user, buf + XPRO_TUN_HDR_LEN, buf + XPRO_TUN_HDR_LEN, len,
+				    buf, XPRO_TUN_HDR_LEN, nonce, p->ek);
 		if (r)
 			goto out_err;
-		len += MFW_AEAD_TAG_LEN;
+		len += XPRO_AEAD_TAG_LEN;
 	}
-	n = mfw_seal(buf, p->ik, MFW_MSG_DATA, flags, c->epoch, c->cfg.dev, seq, len);
+	n = mfw_seal(buf, &p->ik, XPRO_MSG_DATA, flags, c->epoch, c->cfg.dev, seq, len);
 	r = plat->udp_send(plat->user, &p->addr, buf, n);
 	if (r)
 		goto out_err;
@@ -147,7 +147,7 @@ out_err:
 static void probe_send(struct mfw_ctx *c, int i, uint64_t now)
 {
 	const struct mfw_platform *plat = c->plat;
-	uint8_t msg[MFW_OVERHEAD + MFW_PROBE_LEN] = { 0 }, *pl = msg + MFW_HDR_LEN;
+	uint8_t msg[XPRO_TUN_OVERHEAD + XPRO_PROBE_LEN] = { 0 }, *pl = msg + XPRO_TUN_HDR_LEN;
 	struct mfw_proxy *p = &c->px[i];
 	uint32_t interval = i == c->cur ? c->cfg.probe_ms : c->cfg.probe_idle_ms;
 	uint16_t rnd = 0;
@@ -160,11 +160,11 @@ static void probe_send(struct mfw_ctx *c, int i, uint64_t now)
 	p->next_probe_ms = now + interval;
 	if (next_seq(c, &seq))
 		return;
-	pl[MFW_PROBE_OFF_PVER] = MFW_PAYLOAD_VERSION;
+	pl[XPRO_PROBE_OFF_PVER] = XPRO_PAYLOAD_VERSION;
 	if (c->cfg.encrypt != MFW_ENC_OFF && plat->aead_seal)
-		pl[MFW_PROBE_OFF_CAPS] = MFW_CAP_ENC;
-	pl[MFW_PROBE_OFF_ROLE] = i == c->cur ? MFW_ROLE_CURRENT : MFW_ROLE_STANDBY;
-	n = mfw_seal(msg, p->ik, MFW_MSG_PROBE, 0, c->epoch, c->cfg.dev, seq, MFW_PROBE_LEN);
+		pl[XPRO_PROBE_OFF_CAPS] = XPRO_CAP_ENC;
+	pl[XPRO_PROBE_OFF_ROLE] = i == c->cur ? XPRO_ROLE_CURRENT : XPRO_ROLE_STANDBY;
+	n = mfw_seal(msg, &p->ik, XPRO_MSG_PROBE, 0, c->epoch, c->cfg.dev, seq, XPRO_PROBE_LEN);
 	p->probe_seq = seq;
 	p->probe_sent_ms = now;
 	p->flags |= MFW_PF_PROBE_OUT;

@@ -27,9 +27,9 @@ static uint32_t crc32(const uint8_t *p, size_t len)
 
 static void rec_build(uint8_t rec[MFW_EPOCH_REC_LEN], uint32_t epoch)
 {
-	mfw_put_be32(rec, REC_MAGIC);
-	mfw_put_be32(rec + 4, epoch);
-	mfw_put_be32(rec + REC_CRC_OFF, crc32(rec, REC_CRC_OFF));
+	xpro_put_be32(rec, REC_MAGIC);
+	xpro_put_be32(rec + 4, epoch);
+	xpro_put_be32(rec + REC_CRC_OFF, crc32(rec, REC_CRC_OFF));
 }
 
 /* 1 with *epoch set when the slot holds an intact record, else 0. */
@@ -39,10 +39,10 @@ static int slot_read(const struct mfw_platform *plat, unsigned slot, uint32_t *e
 
 	if (plat->store_read(plat->user, slot, rec, sizeof(rec)))
 		return 0;
-	if (mfw_get_be32(rec) != REC_MAGIC ||
-	    mfw_get_be32(rec + REC_CRC_OFF) != crc32(rec, REC_CRC_OFF))
+	if (xpro_get_be32(rec) != REC_MAGIC ||
+	    xpro_get_be32(rec + REC_CRC_OFF) != crc32(rec, REC_CRC_OFF))
 		return 0;
-	*epoch = mfw_get_be32(rec + 4);
+	*epoch = xpro_get_be32(rec + 4);
 	return 1;
 }
 

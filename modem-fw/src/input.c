@@ -8,8 +8,6 @@
  */
 #include "mfw_int.h"
 
-#define REPLAY_WINDOW 64
-
 static int addr_eq(const struct mfw_addr *a, const struct mfw_addr *b)
 {
 	unsigned diff = a->port ^ b->port;
@@ -27,49 +25,20 @@ static struct mfw_proxy *proxy_by_addr(struct mfw_ctx *c, const struct mfw_addr 
 	return 0;
 }
 
-/* The proxy's window, as its own (src/dataplane/devstate.c): highest seen and 64 below. */
-static int window_check(const struct mfw_proxy *p, uint64_t seq)
-{
-	uint64_t back;
-
-	if (!p->rx_seen || seq > p->rx_top)
-		return 0;
-	back = p->rx_top - seq;
-	if (back >= REPLAY_WINDOW || ((p->rx_seen >> back) & 1))
-		return -MFW_REJ_REPLAY;
-	return 0;
-}
-
-static void window_mark(struct mfw_proxy *p, uint64_t seq)
-{
-	uint64_t shift;
-
-	if (!p->rx_seen) {
-		p->rx_top = seq;
-		p->rx_seen = 1;
-	} else if (seq > p->rx_top) {
-		shift = seq - p->rx_top;
-		p->rx_seen = shift >= REPLAY_WINDOW ? 1 : (p->rx_seen << shift) | 1;
-		p->rx_top = seq;
-	} else {
-		p->rx_seen |= (uint64_t)1 << (p->rx_top - seq);
-	}
-}
-
 static int payload_ok(const struct mfw_ctx *c, unsigned type, const uint8_t *pl, size_t len)
 {
 	unsigned n;
 
-	if (type == MFW_MSG_OVERLOAD)
-		return len >= MFW_OVERLOAD_LEN && pl[MFW_OVL_OFF_PVER] == MFW_PAYLOAD_VERSION &&
-		       (pl[MFW_OVL_OFF_REASON] == MFW_OVL_PAIR_DROPPED ||
-			pl[MFW_OVL_OFF_REASON] == MFW_OVL_BUSY);
-	if (len < MFW_REPLY_FIXED_LEN || pl[MFW_REPLY_OFF_PVER] != MFW_PAYLOAD_VERSION)
+	if (type == XPRO_MSG_OVERLOAD)
+		return len >= XPRO_OVERLOAD_LEN && pl[XPRO_OVL_OFF_PVER] == XPRO_PAYLOAD_VERSION &&
+		       (pl[XPRO_OVL_OFF_REASON] == XPRO_OVL_PAIR_DROPPED ||
+			pl[XPRO_OVL_OFF_REASON] == XPRO_OVL_BUSY);
+	if (len < XPRO_REPLY_FIXED_LEN || pl[XPRO_REPLY_OFF_PVER] != XPRO_PAYLOAD_VERSION)
 		return 0;
-	n = pl[MFW_REPLY_OFF_NPEERS];
+	n = pl[XPRO_REPLY_OFF_NPEERS];
 	/* An echo of a sequence number not yet used cannot answer anything. */
-	return n <= MFW_REPLY_MAX_PEERS && len >= MFW_REPLY_FIXED_LEN + n * MFW_PEER_LEN &&
-	       mfw_get_be64(pl + MFW_REPLY_OFF_ECHO) < c->seq;
+	return n <= XPRO_REPLY_MAX_PEERS && len >= XPRO_REPLY_FIXED_LEN + n * XPRO_PEER_LEN &&
+	       xpro_get_be64(pl + XPRO_REPLY_OFF_ECHO) < c->seq;
 }
 
 static int check(struct mfw_ctx *c, const struct mfw_addr *from, const uint8_t *msg, size_t len,
@@ -79,38 +48,36 @@ static int check(struct mfw_ctx *c, const struct mfw_addr *from, const uint8_t *
 	unsigned type;
 	uint64_t seq, tag;
 	size_t body;
-	int r;
 
-	if (len < MFW_OVERHEAD)
+	if (len < XPRO_TUN_OVERHEAD)
 		return -MFW_REJ_SHORT;
-	if (msg[MFW_OFF_VER_TYPE] >> 4 != MFW_VERSION)
+	if (msg[XPRO_TUN_OFF_VER_TYPE] >> 4 != XPRO_TUN_VERSION)
 		return -MFW_REJ_VERSION;
-	type = msg[MFW_OFF_VER_TYPE] & 0x0f;
-	if (type == MFW_MSG_DATA || type == MFW_MSG_PROBE)
+	type = msg[XPRO_TUN_OFF_VER_TYPE] & 0x0f;
+	if (type == XPRO_MSG_DATA || type == XPRO_MSG_PROBE)
 		return -MFW_REJ_DIRECTION;
-	if (type != MFW_MSG_PROBE_REPLY && type != MFW_MSG_OVERLOAD)
+	if (type != XPRO_MSG_PROBE_REPLY && type != XPRO_MSG_OVERLOAD)
 		return -MFW_REJ_TYPE;
-	if (msg[MFW_OFF_FLAGS] || mfw_get_be16(msg + MFW_OFF_RESERVED))
+	if (msg[XPRO_TUN_OFF_FLAGS] || xpro_get_be16(msg + XPRO_TUN_OFF_RESERVED))
 		return -MFW_REJ_FLAGS;
 	p = proxy_by_addr(c, from);
 	if (!p)
 		return -MFW_REJ_PROXY;
-	if (mfw_get_be32(msg + MFW_OFF_DEV) != c->cfg.dev)
+	if (xpro_get_be32(msg + XPRO_TUN_OFF_DEV) != c->cfg.dev)
 		return -MFW_REJ_DEV;
-	if (mfw_get_be32(msg + MFW_OFF_EPOCH) != c->epoch)
+	if (xpro_get_be32(msg + XPRO_TUN_OFF_EPOCH) != c->epoch)
 		return -MFW_REJ_EPOCH;
-	seq = mfw_get_be64(msg + MFW_OFF_SEQ);
-	r = window_check(p, seq);
-	if (r)
-		return r;
-	body = len - MFW_TAG_LEN;
-	tag = mfw_get_le64(msg + body);
+	seq = xpro_get_be64(msg + XPRO_TUN_OFF_SEQ);
+	if (xpro_replay_check(&p->rx, seq))
+		return -MFW_REJ_REPLAY;
+	body = len - XPRO_TUN_TAG_LEN;
+	tag = xpro_get_le64(msg + body);
 	/* One 64-bit comparison: no early exit that would time how many bytes matched. */
-	if ((mfw_siphash(p->pk, msg, body) ^ tag) != 0)
+	if ((mfw_siphash(&p->pk, msg, body) ^ tag) != 0)
 		return -MFW_REJ_MAC;
-	if (!payload_ok(c, type, msg + MFW_HDR_LEN, body - MFW_HDR_LEN))
+	if (!payload_ok(c, type, msg + XPRO_TUN_HDR_LEN, body - XPRO_TUN_HDR_LEN))
 		return -MFW_REJ_PAYLOAD;
-	window_mark(p, seq);
+	xpro_replay_mark(&p->rx, seq);
 	*pp = p;
 	return 0;
 }
@@ -129,10 +96,10 @@ int mfw_input(struct mfw_ctx *c, const struct mfw_addr *from, const uint8_t *msg
 		return r;
 	}
 	now = c->plat->now_ms(c->plat->user);
-	if ((msg[MFW_OFF_VER_TYPE] & 0x0f) == MFW_MSG_OVERLOAD)
-		mfw_on_overload(c, p, msg + MFW_HDR_LEN, now);
+	if ((msg[XPRO_TUN_OFF_VER_TYPE] & 0x0f) == XPRO_MSG_OVERLOAD)
+		mfw_on_overload(c, p, msg + XPRO_TUN_HDR_LEN, now);
 	else
-		mfw_on_reply(c, p, msg + MFW_HDR_LEN, len - MFW_OVERHEAD, now);
+		mfw_on_reply(c, p, msg + XPRO_TUN_HDR_LEN, len - XPRO_TUN_OVERHEAD, now);
 	mfw_select(c, now);
 	return 0;
 }
@@ -144,13 +111,13 @@ static void peer_apply(struct mfw_ctx *c, const struct mfw_proxy *from, const ui
 	struct mfw_proxy *q;
 
 	for (unsigned i = 0; i < sizeof(a.ip); i++)
-		a.ip[i] = e[MFW_PEER_OFF_ADDR + i];
-	a.port = mfw_get_be16(e + MFW_PEER_OFF_PORT);
+		a.ip[i] = e[XPRO_PEER_OFF_ADDR + i];
+	a.port = xpro_get_be16(e + XPRO_PEER_OFF_PORT);
 	q = proxy_by_addr(c, &a);
 	if (!q || q == from)
 		return;
-	q->load = mfw_get_be16(e + MFW_PEER_OFF_LOAD);
-	if (e[MFW_PEER_OFF_STATE] == MFW_PEER_AVAILABLE)
+	q->load = xpro_get_be16(e + XPRO_PEER_OFF_LOAD);
+	if (e[XPRO_PEER_OFF_STATE] == XPRO_PEER_AVAILABLE)
 		q->flags &= (uint8_t)~MFW_PF_PEER_UNAVAIL;
 	else
 		q->flags |= MFW_PF_PEER_UNAVAIL;
@@ -159,7 +126,7 @@ static void peer_apply(struct mfw_ctx *c, const struct mfw_proxy *from, const ui
 void mfw_on_reply(struct mfw_ctx *c, struct mfw_proxy *p, const uint8_t *pl, size_t len,
 		  uint64_t now)
 {
-	unsigned flags = pl[MFW_REPLY_OFF_FLAGS], n = pl[MFW_REPLY_OFF_NPEERS];
+	unsigned flags = pl[XPRO_REPLY_OFF_FLAGS], n = pl[XPRO_REPLY_OFF_NPEERS];
 
 	(void)len;
 	c->st.replies++;
@@ -167,37 +134,37 @@ void mfw_on_reply(struct mfw_ctx *c, struct mfw_proxy *p, const uint8_t *pl, siz
 	 * Only the answer to the latest probe counts: an older one, held back
 	 * and delivered late, would vouch for a proxy that may have died since.
 	 */
-	if (mfw_get_be64(pl + MFW_REPLY_OFF_ECHO) != p->probe_seq)
+	if (xpro_get_be64(pl + XPRO_REPLY_OFF_ECHO) != p->probe_seq)
 		return;
 	p->flags &= (uint8_t) ~(MFW_PF_PROBE_OUT | MFW_PF_ENC_OK | MFW_PF_UNAVAIL |
 				MFW_PF_PEER_UNAVAIL);
-	if (flags & MFW_REPLY_F_ENC_OK)
+	if (flags & XPRO_REPLY_F_ENC_OK)
 		p->flags |= MFW_PF_ENC_OK;
-	if (flags & MFW_REPLY_F_UNAVAIL)
+	if (flags & XPRO_REPLY_F_UNAVAIL)
 		p->flags |= MFW_PF_UNAVAIL;
-	p->load = mfw_get_be16(pl + MFW_REPLY_OFF_LOAD);
+	p->load = xpro_get_be16(pl + XPRO_REPLY_OFF_LOAD);
 	p->rtt_ms = (uint32_t)(now - p->probe_sent_ms);
 	p->misses = 0;
 	if (p->state == MFW_P_DOWN)
 		mfw_event(c, MFW_EV_PROXY_UP, (int)(p - c->px), 0);
 	p->state = MFW_P_UP;
 	for (unsigned i = 0; i < n; i++)
-		peer_apply(c, p, pl + MFW_REPLY_FIXED_LEN + i * MFW_PEER_LEN);
+		peer_apply(c, p, pl + XPRO_REPLY_FIXED_LEN + i * XPRO_PEER_LEN);
 }
 
 void mfw_on_overload(struct mfw_ctx *c, struct mfw_proxy *p, const uint8_t *pl, uint64_t now)
 {
-	uint32_t hold = mfw_get_be32(pl + MFW_OVL_OFF_HOLD);
+	uint32_t hold = xpro_get_be32(pl + XPRO_OVL_OFF_HOLD);
 
 	c->st.overloads++;
-	p->load = mfw_get_be16(pl + MFW_OVL_OFF_LOAD);
+	p->load = xpro_get_be16(pl + XPRO_OVL_OFF_LOAD);
 	/*
 	 * One dropped pair is no reason to move the device's other traffic: the
 	 * pair's limit follows it to any proxy through the shared view.  Only
 	 * the proxy's own overload (BUSY) holds it off.
 	 */
-	if (pl[MFW_OVL_OFF_REASON] == MFW_OVL_PAIR_DROPPED) {
-		mfw_event(c, MFW_EV_OVERLOAD, (int)(p - c->px), pl[MFW_OVL_OFF_REASON]);
+	if (pl[XPRO_OVL_OFF_REASON] == XPRO_OVL_PAIR_DROPPED) {
+		mfw_event(c, MFW_EV_OVERLOAD, (int)(p - c->px), pl[XPRO_OVL_OFF_REASON]);
 		return;
 	}
 	if (!hold)
@@ -205,7 +172,7 @@ void mfw_on_overload(struct mfw_ctx *c, struct mfw_proxy *p, const uint8_t *pl, 
 	if (hold > c->cfg.hold_max_ms)
 		hold = c->cfg.hold_max_ms;
 	p->hold_until_ms = now + hold;
-	mfw_event(c, MFW_EV_OVERLOAD, (int)(p - c->px), pl[MFW_OVL_OFF_REASON]);
+	mfw_event(c, MFW_EV_OVERLOAD, (int)(p - c->px), pl[XPRO_OVL_OFF_REASON]);
 }
 
 static const char *const rej_names[MFW_REJ_N] = {

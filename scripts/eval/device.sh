@@ -18,7 +18,7 @@ N=2000
 T=$(mktemp -d /tmp/ev-device.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$ROOT"
-cc -O2 -g -Wall -Wextra -Werror -Imodem-fw/include -Itests/modem "$D/mfw_cost.c" \
+cc -O2 -g -Wall -Wextra -Werror -Iinclude -Imodem-fw/include -Itests/modem "$D/mfw_cost.c" \
 	tests/modem/mfw_fake.c modem-fw/src/*.c -o "$T/mfw_cost" -lcmocka -lsodium
 
 echo "inner_bytes,mode,datagram_bytes,wire_bytes,overhead_bytes,overhead_share_pct,goodput_share_pct,instr_per_packet" >"$OUT/device_overhead.csv"

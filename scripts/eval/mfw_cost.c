@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "mfw_fake.h"
-#include "mfw_wire.h"
+#include "xpro/tunnel.h"
 
 int main(int argc, char **argv)
 {
@@ -40,12 +40,12 @@ int main(int argc, char **argv)
 		return 1;
 	if (enc) {
 		mfw_poll(&f.ctx); /* the first probe */
-		if (fake_answer(&f, 0, MFW_REPLY_F_ENC_OK, 100))
+		if (fake_answer(&f, 0, XPRO_REPLY_F_ENC_OK, 100))
 			return 1;
 	}
 	memset(buf, 0x45, sizeof(buf));
 	for (unsigned long i = 0; i < n; i++) {
-		buf[MFW_HDR_LEN] = 0x45; /* an IPv4 header's first byte */
+		buf[XPRO_TUN_HDR_LEN] = 0x45; /* an IPv4 header's first byte */
 		len = mfw_send(&f.ctx, buf, sizeof(buf), size);
 		if (len < 0) {
 			fprintf(stderr, "mfw_send: %d\n", len);

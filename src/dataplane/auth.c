@@ -5,12 +5,12 @@
  * forged packet costs one lookup and one SipHash (three for a forged new
  * epoch, whose key is derived on the stack) and changes nothing.
  */
-#include <endian.h>
 #include <stdbool.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "xpro/addr.h"
 #include "xpro/filter.h"
 #include "dataplane/devtab_int.h"
 #include "dataplane/tunnel.h"
@@ -24,9 +24,7 @@
 #define IP6_NH_SHIM6 140 /* RFC 5533 */
 
 /* The structure check leaves at least this much payload to read headers from. */
-_Static_assert(TUN_MIN_PAYLOAD >= IP4_HDR_LEN, "an IPv4 header fits in the smallest payload");
-
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+_Static_assert(XPRO_TUN_MIN_PAYLOAD >= IP4_HDR_LEN, "an IPv4 header fits in the smallest payload");
 
 static inline uint16_t load_be16(const uint8_t *p)
 {
@@ -55,8 +53,7 @@ static int inner_ipv4(const struct tun_dev *d, const uint8_t *p, size_t len, str
 		return -TUN_REJ_INNER;
 	if (load_be16(p + 6) & (IP4_MF | IP4_OFFSET))
 		return -TUN_REJ_FRAGMENT;
-	memcpy(src, v4mapped, sizeof(v4mapped));
-	memcpy(src + 12, p + 12, 4);
+	xpro_addr_from_v4(src, p + 12);
 	if (d->ipver != 4 || !src_in_prefix(d, src))
 		return -TUN_REJ_SPOOF;
 	memcpy(&dst_be, p + 16, 4);
@@ -137,14 +134,14 @@ static int header_check(const uint8_t *msg, size_t len, struct tun_pkt *out)
 {
 	struct xpro_tun_hdr h;
 
-	if (len < TUN_HDR_LEN)
+	if (len < XPRO_TUN_HDR_LEN)
 		return -TUN_REJ_SHORT;
 	memcpy(&h, msg, sizeof(h));
 	out->type = xpro_tun_type(&h);
 	out->epoch = ntohl(h.epoch);
 	out->dev = ntohl(h.dev);
 	out->seq = (uint64_t)ntohl(h.seq_hi) << 32 | ntohl(h.seq_lo);
-	if (len < TUN_MIN_MSG)
+	if (len < XPRO_TUN_MIN_MSG)
 		return -TUN_REJ_SHORT;
 	if (xpro_tun_version(&h) != XPRO_TUN_VERSION)
 		return -TUN_REJ_VERSION;
@@ -173,8 +170,8 @@ int tun_auth(struct tun_devtab *t, const uint8_t *msg, size_t len, struct tun_pk
 	const struct tun_idx *sl;
 	const struct tun_dev *d;
 	struct tun_ep ep[2];
-	struct tun_sipkey ik;
-	uint8_t ikb[TUN_IK_LEN];
+	struct xpro_sipkey ik;
+	uint8_t ikb[XPRO_IK_LEN];
 	size_t body; /* header and payload: what the tag covers */
 	uint64_t tag;
 	int r, slot;
@@ -200,23 +197,23 @@ int tun_auth(struct tun_devtab *t, const uint8_t *msg, size_t len, struct tun_pk
 	if (slot < 0)
 		return slot;
 	if (slot == TUN_SLOT_NEW) {
-		tun_derive_ik(d->secret, out->epoch, ikb);
-		tun_sipkey_load(&ik, ikb);
+		xpro_derive_ik(d->secret, out->epoch, ikb);
+		xpro_sipkey_load(&ik, ikb);
 	} else {
 		ik = ep[slot].ik;
 	}
 
 	/* Check 5, tag (sent little-endian). */
-	body = len - TUN_TAG_LEN;
-	memcpy(&tag, msg + body, sizeof(tag));
-	if (!tag_equal(tun_siphash_k(&ik, msg, body), le64toh(tag)))
+	body = len - XPRO_TUN_TAG_LEN;
+	tag = xpro_get_le64(msg + body);
+	if (!tag_equal(xpro_siphash(&ik, msg, body), tag))
 		return -TUN_REJ_MAC;
 	r = tun_state_commit(sl->st, out->epoch, out->seq, &ik);
 	if (r)
 		return r;
 
-	out->inner = msg + TUN_HDR_LEN;
-	out->inner_len = body - TUN_HDR_LEN;
+	out->inner = msg + XPRO_TUN_HDR_LEN;
+	out->inner_len = body - XPRO_TUN_HDR_LEN;
 	if (out->type != XPRO_MSG_DATA) {
 		out->inner_ver = 0;
 		memset(&out->key, 0, sizeof(out->key));

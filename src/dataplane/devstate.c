@@ -40,8 +40,8 @@ static void ep_load(struct tun_ep *d, const struct tun_ep *s)
 {
 	d->ik.k0 = LD(&s->ik.k0);
 	d->ik.k1 = LD(&s->ik.k1);
-	d->top = LD(&s->top);
-	d->seen = LD(&s->seen);
+	d->win.top = LD(&s->win.top);
+	d->win.seen = LD(&s->win.seen);
 	d->epoch = LD(&s->epoch);
 	d->valid = LD(&s->valid);
 }
@@ -50,8 +50,8 @@ static void ep_store(struct tun_ep *d, const struct tun_ep *s)
 {
 	ST(&d->ik.k0, s->ik.k0);
 	ST(&d->ik.k1, s->ik.k1);
-	ST(&d->top, s->top);
-	ST(&d->seen, s->seen);
+	ST(&d->win.top, s->win.top);
+	ST(&d->win.seen, s->win.seen);
 	ST(&d->epoch, s->epoch);
 	ST(&d->valid, s->valid);
 }
@@ -80,14 +80,7 @@ void tun_state_read(const struct tun_state *s, struct tun_ep ep[2])
 
 static int window_check(const struct tun_ep *e, uint64_t seq)
 {
-	uint64_t back;
-
-	if (!e->seen || seq > e->top)
-		return 0;
-	back = e->top - seq;
-	if (back >= TUN_REPLAY_WINDOW || (e->seen >> back) & 1)
-		return -TUN_REJ_REPLAY;
-	return 0;
+	return xpro_replay_check(&e->win, seq) ? -TUN_REJ_REPLAY : 0;
 }
 
 int tun_state_check(const struct tun_ep ep[2], uint32_t epoch, uint64_t seq)
@@ -109,22 +102,6 @@ int tun_state_check(const struct tun_ep ep[2], uint32_t epoch, uint64_t seq)
 	return -TUN_REJ_EPOCH;
 }
 
-static void window_mark(struct tun_ep *e, uint64_t seq)
-{
-	uint64_t shift;
-
-	if (!e->seen) {
-		e->top = seq;
-		e->seen = 1;
-	} else if (seq > e->top) {
-		shift = seq - e->top;
-		e->seen = shift >= TUN_REPLAY_WINDOW ? 1 : (e->seen << shift) | 1;
-		e->top = seq;
-	} else {
-		e->seen |= 1ULL << (e->top - seq);
-	}
-}
-
 static uint32_t state_lock(struct tun_state *s)
 {
 	uint32_t v;
@@ -144,7 +121,8 @@ static void state_unlock(struct tun_state *s, uint32_t locked)
 	__atomic_store_n(&s->lock, locked + 1, __ATOMIC_RELEASE);
 }
 
-int tun_state_commit(struct tun_state *s, uint32_t epoch, uint64_t seq, const struct tun_sipkey *ik)
+int tun_state_commit(struct tun_state *s, uint32_t epoch, uint64_t seq,
+		     const struct xpro_sipkey *ik)
 {
 	struct tun_ep ep[2], fresh;
 	uint32_t locked;
@@ -162,15 +140,15 @@ int tun_state_commit(struct tun_state *s, uint32_t epoch, uint64_t seq, const st
 		fresh.ik = *ik;
 		fresh.epoch = epoch;
 		fresh.valid = 1;
-		window_mark(&fresh, seq);
+		xpro_replay_mark(&fresh.win, seq);
 		/* Before any epoch, there is no current to keep as previous. */
 		if (ep[TUN_EP_CUR].valid)
 			ep_store(&s->ep[TUN_EP_PREV], &ep[TUN_EP_CUR]);
 		ep_store(&s->ep[TUN_EP_CUR], &fresh);
 	} else {
-		window_mark(&ep[slot], seq);
-		ST(&s->ep[slot].top, ep[slot].top);
-		ST(&s->ep[slot].seen, ep[slot].seen);
+		xpro_replay_mark(&ep[slot].win, seq);
+		ST(&s->ep[slot].win.top, ep[slot].win.top);
+		ST(&s->ep[slot].win.seen, ep[slot].win.seen);
 	}
 	slot = 0;
 out_unlock:

@@ -17,9 +17,8 @@
 
 #include <stdint.h>
 
-#include "dataplane/siphash.h"
-
-#define TUN_REPLAY_WINDOW 64 /* sequences: the highest seen and the 63 below it */
+#include "xpro/replay.h"
+#include "xpro/siphash.h"
 
 /*
  * One epoch.  Every field is read and written with atomics (devstate.c),
@@ -27,9 +26,8 @@
  * then tells them to retry).
  */
 struct tun_ep {
-	struct tun_sipkey ik; /* IK of this epoch, as SipHash key words */
-	uint64_t top; /* highest sequence authenticated */
-	uint64_t seen; /* bit i: top - i authenticated; 0: nothing yet */
+	struct xpro_sipkey ik; /* IK of this epoch, as SipHash key words */
+	struct xpro_replay win; /* sequences authenticated (xpro/replay.h) */
 	uint32_t epoch;
 	uint32_t valid; /* 1 once a tag under this epoch verified */
 };
@@ -70,6 +68,6 @@ int tun_state_check(const struct tun_ep ep[2], uint32_t epoch, uint64_t seq);
  * -TUN_REJ_REPLAY.  Any worker thread.
  */
 int tun_state_commit(struct tun_state *s, uint32_t epoch, uint64_t seq,
-		     const struct tun_sipkey *ik);
+		     const struct xpro_sipkey *ik);
 
 #endif

@@ -248,8 +248,8 @@ int tun_devtab_view(struct tun_devtab *t, uint32_t dev, struct tun_dev_view *out
 	out->have_prev = ep[TUN_EP_PREV].valid;
 	out->cur_epoch = ep[TUN_EP_CUR].epoch;
 	out->prev_epoch = ep[TUN_EP_PREV].epoch;
-	out->cur_top = ep[TUN_EP_CUR].top;
-	out->prev_top = ep[TUN_EP_PREV].top;
+	out->cur_top = ep[TUN_EP_CUR].win.top;
+	out->prev_top = ep[TUN_EP_PREV].win.top;
 	return 0;
 }
 

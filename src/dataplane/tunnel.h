@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The tunnel protocol v1 (docs/protocol.md) in C: key derivation and the
- * sealer, which devices and the traffic generator use, and the proxy's
- * authenticator, which runs the checks of the spec in order on each packet.
+ * The tunnel protocol v1 (docs/protocol.md) on the proxy: the sealer, which
+ * the proxy's replies and the traffic generator use, and the authenticator,
+ * which runs the checks of the spec in order on each packet.  The wire
+ * format, SipHash, the key derivation and the replay window are the
+ * protocol core in include/xpro/, shared with the device library.
  */
 #ifndef XPRO_DP_TUNNEL_H
 #define XPRO_DP_TUNNEL_H
@@ -11,66 +13,32 @@
 #include <stdint.h>
 
 #include "xpro/pair_key.h"
+#include "xpro/siphash.h"
 #include "xpro/tunnel.h"
 #include "dataplane/devtab.h"
-
-#define TUN_HDR_LEN ((size_t)sizeof(struct xpro_tun_hdr)) /* 20 */
-#define TUN_TAG_LEN ((size_t)XPRO_TUN_TAG_LEN) /* 8 */
-#define TUN_OVERHEAD (TUN_HDR_LEN + TUN_TAG_LEN) /* 28: what the tunnel adds */
-#define TUN_MIN_PAYLOAD 20 /* the proxy rejects shorter payloads (protocol.md check 1) */
-#define TUN_MIN_MSG (TUN_OVERHEAD + TUN_MIN_PAYLOAD) /* 48 */
-#define TUN_MAX_MSG 65535 /* a UDP payload can hold no more */
-#define TUN_IK_LEN 16
-#define TUN_PK_LEN 16
-#define TUN_EK_LEN 32
-
-/* Key derivation labels (docs/protocol.md "Directions and keys"), 7 bytes each. */
-#define TUN_LABEL_IK "xpro-ik" /* device -> proxy tag */
-#define TUN_LABEL_PK "xpro-pk" /* proxy -> device tag */
-#define TUN_LABEL_EK "xpro-ek" /* device -> proxy ChaCha20-Poly1305 key */
-
-/*
- * Key word i of epoch under label: SipHash-2-4(secret, label 00 be32(epoch) i),
- * written little-endian to out + 8 * i, for i < nwords.
- */
-void tun_derive(const uint8_t secret[XPRO_TUN_SECRET_LEN], const char *label, uint32_t epoch,
-		uint8_t *out, unsigned nwords);
-
-/*
- * Derive the integrity key IK of one epoch from the (device, proxy) secret:
- * IK = le64(k0) || le64(k1), kN = SipHash-2-4(secret, "xpro-ik" 00 be32(epoch) N).
- * Devices call it once per boot, the proxy once per new epoch it authenticates.
- */
-void tun_derive_ik(const uint8_t secret[XPRO_TUN_SECRET_LEN], uint32_t epoch,
-		   uint8_t ik[TUN_IK_LEN]);
-/* The proxy -> device tag key PK and the AEAD key EK of one epoch. */
-void tun_derive_pk(const uint8_t secret[XPRO_TUN_SECRET_LEN], uint32_t epoch,
-		   uint8_t pk[TUN_PK_LEN]);
-void tun_derive_ek(const uint8_t secret[XPRO_TUN_SECRET_LEN], uint32_t epoch,
-		   uint8_t ek[TUN_EK_LEN]);
 
 /* Bytes tun_seal() writes for a payload of payload_len bytes. */
 static inline size_t tun_seal_len(size_t payload_len)
 {
-	return TUN_OVERHEAD + payload_len;
+	return XPRO_TUN_OVERHEAD + payload_len;
 }
 
 /*
  * Build one complete message in buf: header (version 1, type, flags 0,
  * reserved 0, epoch, dev, seq), then the len payload bytes, then the tag under
- * ik (from tun_derive_ik()).  This is the UDP payload to send.
+ * ik (from xpro_derive_ik()).  This is the UDP payload to send.
  *
  * The payload is copied with memmove, so it may already sit in buf at
- * buf + TUN_HDR_LEN (then nothing moves: seal in place).  The sealer does not
+ * buf + XPRO_TUN_HDR_LEN (then nothing moves: seal in place).  The sealer does not
  * look inside the payload: a DATA payload the proxy would refuse (not one IP
- * packet, fewer than TUN_MIN_PAYLOAD bytes) is sealed all the same, which the
+ * packet, fewer than XPRO_TUN_MIN_PAYLOAD bytes) is sealed all the same, which the
  * tests need.  The caller owns seq: +1 per message, never reused in an epoch.
  *
  * Returns the message length, tun_seal_len(len), or -EINVAL (type not
- * 1..XPRO_MSG_MAX), -EMSGSIZE (longer than TUN_MAX_MSG) or -ENOSPC (buflen
+ * 1..XPRO_MSG_MAX), -EMSGSIZE (longer than XPRO_TUN_MAX_MSG) or -ENOSPC (buflen
  * too small).  Any thread; no state.
  */
-int tun_seal(uint8_t *buf, size_t buflen, const uint8_t ik[TUN_IK_LEN], unsigned type,
+int tun_seal(uint8_t *buf, size_t buflen, const uint8_t ik[XPRO_IK_LEN], unsigned type,
 	     uint32_t epoch, uint32_t dev, uint64_t seq, const void *payload, size_t len);
 
 /*
@@ -79,7 +47,7 @@ int tun_seal(uint8_t *buf, size_t buflen, const uint8_t ik[TUN_IK_LEN], unsigned
  */
 enum tun_rej {
 	TUN_OK = 0,
-	TUN_REJ_SHORT, /* fewer than TUN_MIN_MSG bytes */
+	TUN_REJ_SHORT, /* fewer than XPRO_TUN_MIN_MSG bytes */
 	TUN_REJ_VERSION, /* version is not 1 */
 	TUN_REJ_TYPE, /* type not DATA or PROBE (proxy -> device types included) */
 	TUN_REJ_FLAGS, /* unknown flag, ENCRYPTED (unsupported yet) or reserved != 0 */
@@ -120,7 +88,7 @@ struct tun_pkt {
  * rejection does not undo that: the sequence number was genuinely used.
  *
  * Returns 0 with *out filled, or -TUN_REJ_*.  On rejection, out's type, dev,
- * epoch and seq hold the header's values when len >= TUN_HDR_LEN (for rate-
+ * epoch and seq hold the header's values when len >= XPRO_TUN_HDR_LEN (for rate-
  * limited logs); the rest of *out is unspecified.  Messages of types other
  * than DATA are authenticated and returned without an inner check; the caller
  * decides what to do with them.

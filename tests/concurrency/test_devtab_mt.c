@@ -59,11 +59,11 @@ static struct tun_dev_conf dev_conf(uint32_t dev)
 static size_t seal(uint8_t *msg, uint32_t dev, uint64_t seq)
 {
 	uint8_t in[28] = { 0x45, 0, 0, 28, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 192, 0, 2, 1 };
-	uint8_t secret[16], ik[TUN_IK_LEN];
+	uint8_t secret[16], ik[XPRO_IK_LEN];
 	int n;
 
 	secret_of(dev, 0, secret);
-	tun_derive_ik(secret, 1, ik);
+	xpro_derive_ik(secret, 1, ik);
 	n = tun_seal(msg, MSG_MAX, ik, XPRO_MSG_DATA, 1, dev, seq, in, sizeof(in));
 	if (n < 0)
 		abort(); /* cmocka's asserts may not fire on worker threads */

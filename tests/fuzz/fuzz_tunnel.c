@@ -16,7 +16,7 @@
 #include <string.h>
 #include <urcu.h>
 
-#include "dataplane/siphash.h"
+#include "xpro/siphash.h"
 #include "dataplane/tunnel.h"
 
 #define MODE_RETAG 0x01
@@ -93,17 +93,17 @@ static size_t retag(uint8_t *msg, size_t len)
 {
 	const struct tun_dev_conf *c;
 	struct xpro_tun_hdr h;
-	uint8_t ik[TUN_IK_LEN];
+	uint8_t ik[XPRO_IK_LEN];
 	uint64_t tag;
 
-	if (len < TUN_HDR_LEN)
+	if (len < XPRO_TUN_HDR_LEN)
 		return len;
 	memcpy(&h, msg, sizeof(h));
 	c = find(be32toh(h.dev));
 	if (!c)
 		return len;
-	tun_derive_ik(c->secret, be32toh(h.epoch), ik);
-	tag = htole64(tun_siphash(ik, msg, len));
+	xpro_derive_ik(c->secret, be32toh(h.epoch), ik);
+	tag = htole64(xpro_siphash_b(ik, msg, len));
 	memcpy(msg + len, &tag, sizeof(tag));
 	return len + sizeof(tag);
 }
@@ -113,7 +113,7 @@ static void check_accepted(const uint8_t *msg, size_t len, const struct tun_pkt 
 {
 	struct tun_pkt again;
 
-	if (p->inner != msg + TUN_HDR_LEN || p->inner_len != len - TUN_OVERHEAD)
+	if (p->inner != msg + XPRO_TUN_HDR_LEN || p->inner_len != len - XPRO_TUN_OVERHEAD)
 		abort();
 	if (p->type < 1 || p->type > XPRO_MSG_TO_PROXY_MAX || !find(p->dev) ||
 	    !find(p->dev)->active)
@@ -134,7 +134,7 @@ static void run_one(uint8_t mode, const uint8_t *data, size_t len)
 	int r;
 
 	/* Exactly sized, so that ASan catches a read past the end. */
-	msg = malloc(len + TUN_TAG_LEN);
+	msg = malloc(len + XPRO_TUN_TAG_LEN);
 	if (!msg)
 		abort();
 	memcpy(msg, data, len);

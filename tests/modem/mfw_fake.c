@@ -97,8 +97,8 @@ static int store_write(void *user, unsigned slot, const void *buf, size_t len)
 }
 
 static int aead(void *user, uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad,
-		size_t adlen, const uint8_t nonce[MFW_AEAD_NONCE_LEN],
-		const uint8_t key[MFW_EK_LEN])
+		size_t adlen, const uint8_t nonce[XPRO_AEAD_NONCE_LEN],
+		const uint8_t key[XPRO_EK_LEN])
 {
 	unsigned long long clen;
 
@@ -163,21 +163,21 @@ unsigned fake_events(const struct fake *f, enum mfw_event_type type)
 struct mfw_addr fake_proxy_addr(unsigned i)
 {
 	struct mfw_addr a = { .ip = { [10] = 0xff, [11] = 0xff, 198, 18, 0, 0 },
-			      .port = MFW_PORT_DEFAULT };
+			      .port = XPRO_TUN_PORT_DEFAULT };
 
 	a.ip[15] = (uint8_t)(1 + i);
 	return a;
 }
 
-void fake_proxy_secret(unsigned i, uint8_t secret[MFW_SECRET_LEN])
+void fake_proxy_secret(unsigned i, uint8_t secret[XPRO_TUN_SECRET_LEN])
 {
-	for (unsigned b = 0; b < MFW_SECRET_LEN; b++)
+	for (unsigned b = 0; b < XPRO_TUN_SECRET_LEN; b++)
 		secret[b] = (uint8_t)(0x11 * (i + 1) + b);
 }
 
 int fake_boot(struct fake *f, const struct mfw_config *cfg, unsigned n)
 {
-	uint8_t secret[MFW_SECRET_LEN];
+	uint8_t secret[XPRO_TUN_SECRET_LEN];
 	struct mfw_config def;
 	int r;
 
@@ -215,54 +215,54 @@ static void put_be64(uint8_t *p, uint64_t v)
 	put_be32(p + 4, (uint32_t)v);
 }
 
-static void pk_of(unsigned i, uint32_t epoch, uint64_t k[2])
+static void pk_of(unsigned i, uint32_t epoch, struct xpro_sipkey *k)
 {
-	uint8_t secret[MFW_SECRET_LEN], pk[MFW_SIPKEY_LEN];
+	uint8_t secret[XPRO_TUN_SECRET_LEN], pk[XPRO_SIPKEY_LEN];
 
 	fake_proxy_secret(i, secret);
-	mfw_kdf(secret, MFW_LABEL_PK, epoch, pk, 2);
-	mfw_sipkey(k, pk);
+	mfw_kdf(secret, XPRO_LABEL_PK, epoch, pk, 2);
+	xpro_sipkey_load(k, pk);
 }
 
 size_t fake_reply(uint8_t *msg, unsigned i, uint32_t epoch, uint32_t dev, uint64_t seq,
 		  uint64_t echo, uint8_t flags, uint16_t load, const struct fake_peer *peers,
 		  unsigned npeers)
 {
-	uint8_t *pl = msg + MFW_HDR_LEN;
-	size_t len = MFW_REPLY_FIXED_LEN + npeers * MFW_PEER_LEN;
-	uint64_t k[2];
+	uint8_t *pl = msg + XPRO_TUN_HDR_LEN;
+	size_t len = XPRO_REPLY_FIXED_LEN + npeers * XPRO_PEER_LEN;
+	struct xpro_sipkey k;
 
 	memset(pl, 0, len);
-	put_be64(pl + MFW_REPLY_OFF_ECHO, echo);
-	pl[MFW_REPLY_OFF_PVER] = MFW_PAYLOAD_VERSION;
-	pl[MFW_REPLY_OFF_FLAGS] = flags;
-	put_be16(pl + MFW_REPLY_OFF_LOAD, load);
-	pl[MFW_REPLY_OFF_NPEERS] = (uint8_t)npeers;
+	put_be64(pl + XPRO_REPLY_OFF_ECHO, echo);
+	pl[XPRO_REPLY_OFF_PVER] = XPRO_PAYLOAD_VERSION;
+	pl[XPRO_REPLY_OFF_FLAGS] = flags;
+	put_be16(pl + XPRO_REPLY_OFF_LOAD, load);
+	pl[XPRO_REPLY_OFF_NPEERS] = (uint8_t)npeers;
 	for (unsigned p = 0; p < npeers; p++) {
-		uint8_t *e = pl + MFW_REPLY_FIXED_LEN + p * MFW_PEER_LEN;
+		uint8_t *e = pl + XPRO_REPLY_FIXED_LEN + p * XPRO_PEER_LEN;
 
-		memcpy(e + MFW_PEER_OFF_ADDR, peers[p].addr.ip, 16);
-		put_be16(e + MFW_PEER_OFF_PORT, peers[p].addr.port);
-		put_be16(e + MFW_PEER_OFF_LOAD, peers[p].load);
-		e[MFW_PEER_OFF_STATE] = peers[p].state;
+		memcpy(e + XPRO_PEER_OFF_ADDR, peers[p].addr.ip, 16);
+		put_be16(e + XPRO_PEER_OFF_PORT, peers[p].addr.port);
+		put_be16(e + XPRO_PEER_OFF_LOAD, peers[p].load);
+		e[XPRO_PEER_OFF_STATE] = peers[p].state;
 	}
-	pk_of(i, epoch, k);
-	return mfw_seal(msg, k, MFW_MSG_PROBE_REPLY, 0, epoch, dev, seq, len);
+	pk_of(i, epoch, &k);
+	return mfw_seal(msg, &k, XPRO_MSG_PROBE_REPLY, 0, epoch, dev, seq, len);
 }
 
 size_t fake_overload(uint8_t *msg, unsigned i, uint32_t epoch, uint32_t dev, uint64_t seq,
 		     uint8_t reason, uint16_t load, uint32_t hold_ms)
 {
-	uint8_t *pl = msg + MFW_HDR_LEN;
-	uint64_t k[2];
+	uint8_t *pl = msg + XPRO_TUN_HDR_LEN;
+	struct xpro_sipkey k;
 
-	memset(pl, 0, MFW_OVERLOAD_LEN);
-	pl[MFW_OVL_OFF_PVER] = MFW_PAYLOAD_VERSION;
-	pl[MFW_OVL_OFF_REASON] = reason;
-	put_be16(pl + MFW_OVL_OFF_LOAD, load);
-	put_be32(pl + MFW_OVL_OFF_HOLD, hold_ms);
-	pk_of(i, epoch, k);
-	return mfw_seal(msg, k, MFW_MSG_OVERLOAD, 0, epoch, dev, seq, MFW_OVERLOAD_LEN);
+	memset(pl, 0, XPRO_OVERLOAD_LEN);
+	pl[XPRO_OVL_OFF_PVER] = XPRO_PAYLOAD_VERSION;
+	pl[XPRO_OVL_OFF_REASON] = reason;
+	put_be16(pl + XPRO_OVL_OFF_LOAD, load);
+	put_be32(pl + XPRO_OVL_OFF_HOLD, hold_ms);
+	pk_of(i, epoch, &k);
+	return mfw_seal(msg, &k, XPRO_MSG_OVERLOAD, 0, epoch, dev, seq, XPRO_OVERLOAD_LEN);
 }
 
 static uint64_t proxy_seq[FAKE_PROXIES];
@@ -283,10 +283,10 @@ int fake_answer(struct fake *f, unsigned i, uint8_t flags, uint16_t load)
 		uint64_t seq = 0;
 
 		if (memcmp(d->to.ip, a.ip, 16) || d->to.port != a.port ||
-		    (d->buf[0] & 0x0f) != MFW_MSG_PROBE)
+		    (d->buf[0] & 0x0f) != XPRO_MSG_PROBE)
 			continue;
 		for (unsigned b = 0; b < 8; b++)
-			seq = seq << 8 | d->buf[MFW_OFF_SEQ + b];
+			seq = seq << 8 | d->buf[XPRO_TUN_OFF_SEQ + b];
 		len = fake_reply(msg, i, f->ctx.epoch, f->ctx.cfg.dev, fake_proxy_seq(i), seq,
 				 flags, load, NULL, 0);
 		return mfw_input(&f->ctx, &a, msg, len);

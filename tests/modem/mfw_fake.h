@@ -59,7 +59,7 @@ unsigned fake_events(const struct fake *f, enum mfw_event_type type);
 
 /* Proxy i of the fake world: 198.18.0.(1+i):7447, secret (0x11 * (i + 1))... */
 struct mfw_addr fake_proxy_addr(unsigned i);
-void fake_proxy_secret(unsigned i, uint8_t secret[MFW_SECRET_LEN]);
+void fake_proxy_secret(unsigned i, uint8_t secret[XPRO_TUN_SECRET_LEN]);
 
 /* mfw_init with defaults (dev 1) and fake_add_proxies(n).  Returns mfw_init's result. */
 int fake_boot(struct fake *f, const struct mfw_config *cfg, unsigned n);

@@ -41,7 +41,7 @@ static int boot_and_send(struct fake *f, struct used *u)
 		return r;
 	}
 	assert_true(f->ctx.epoch > u->max);
-	assert_int_equal(mfw_send(&f->ctx, buf, sizeof(buf), 20), MFW_OVERHEAD + 20);
+	assert_int_equal(mfw_send(&f->ctx, buf, sizeof(buf), 20), XPRO_TUN_OVERHEAD + 20);
 	assert_int_equal(f->ctx.seq, 1); /* seq 0 was the first under this key */
 	u->max = f->ctx.epoch;
 	u->boots++;
@@ -187,8 +187,8 @@ static void test_proxy_follows_reboots(void **state)
 		assert_int_equal(fake_boot(f, NULL, 1), 0);
 		for (unsigned k = 0; k < 3; k++) {
 			memset(buf, 0, sizeof(buf));
-			buf[MFW_HDR_LEN] = 0x45;
-			buf[MFW_HDR_LEN + 3] = 28;
+			buf[XPRO_TUN_HDR_LEN] = 0x45;
+			buf[XPRO_TUN_HDR_LEN + 3] = 28;
 			assert_int_equal(mfw_send(&f->ctx, buf, sizeof(buf), 28), 56);
 			rcu_read_lock();
 			assert_int_equal(tun_auth(t, buf, 56, &p), 0);

@@ -61,15 +61,15 @@ static size_t reply_under(uint8_t *msg, const uint8_t secret[16], const char *la
 			  uint64_t seq, uint64_t echo)
 {
 	uint8_t key[16];
-	uint64_t k[2];
+	struct xpro_sipkey k;
 
-	memset(msg + MFW_HDR_LEN, 0, MFW_REPLY_FIXED_LEN);
+	memset(msg + XPRO_TUN_HDR_LEN, 0, XPRO_REPLY_FIXED_LEN);
 	for (int b = 0; b < 8; b++)
-		msg[MFW_HDR_LEN + b] = (uint8_t)(echo >> (56 - 8 * b));
-	msg[MFW_HDR_LEN + MFW_REPLY_OFF_PVER] = MFW_PAYLOAD_VERSION;
+		msg[XPRO_TUN_HDR_LEN + b] = (uint8_t)(echo >> (56 - 8 * b));
+	msg[XPRO_TUN_HDR_LEN + XPRO_REPLY_OFF_PVER] = XPRO_PAYLOAD_VERSION;
 	mfw_kdf(secret, label, epoch, key, 2);
-	mfw_sipkey(k, key);
-	return mfw_seal(msg, k, MFW_MSG_PROBE_REPLY, 0, epoch, 1, seq, MFW_REPLY_FIXED_LEN);
+	xpro_sipkey_load(&k, key);
+	return mfw_seal(msg, &k, XPRO_MSG_PROBE_REPLY, 0, epoch, 1, seq, XPRO_REPLY_FIXED_LEN);
 }
 
 static void test_wrong_key(void **state)
@@ -82,15 +82,15 @@ static void test_wrong_key(void **state)
 	prepare(f, msg);
 	fake_proxy_secret(0, s0);
 	fake_proxy_secret(1, s1);
-	len = reply_under(msg, s1, MFW_LABEL_PK, f->ctx.epoch, 77, f->px[0].probe_seq);
+	len = reply_under(msg, s1, XPRO_LABEL_PK, f->ctx.epoch, 77, f->px[0].probe_seq);
 	refused(f, &a0, msg, len, MFW_REJ_MAC);
 	/* Right secret, wrong direction's key: a device-keyed message never passes. */
-	len = reply_under(msg, s0, MFW_LABEL_IK, f->ctx.epoch, 78, f->px[0].probe_seq);
+	len = reply_under(msg, s0, XPRO_LABEL_IK, f->ctx.epoch, 78, f->px[0].probe_seq);
 	refused(f, &a0, msg, len, MFW_REJ_MAC);
-	len = reply_under(msg, rnd, MFW_LABEL_PK, f->ctx.epoch, 79, f->px[0].probe_seq);
+	len = reply_under(msg, rnd, XPRO_LABEL_PK, f->ctx.epoch, 79, f->px[0].probe_seq);
 	refused(f, &a0, msg, len, MFW_REJ_MAC);
 	/* Proxy 0's genuine reply, arriving from proxy 1's address. */
-	len = reply_under(msg, s0, MFW_LABEL_PK, f->ctx.epoch, 80, f->px[0].probe_seq);
+	len = reply_under(msg, s0, XPRO_LABEL_PK, f->ctx.epoch, 80, f->px[0].probe_seq);
 	struct mfw_addr a1 = fake_proxy_addr(1);
 	refused(f, &a1, msg, len, MFW_REJ_MAC);
 	/* ... and from nowhere we know. */
@@ -114,12 +114,12 @@ static void test_replayed(void **state)
 	/* Authentic but 64 or more below the newest: too old. */
 	fake_proxy_secret(0, s0);
 	seq = fake_proxy_seq(0) + 100;
-	len = reply_under(msg, s0, MFW_LABEL_PK, f->ctx.epoch, seq, f->px[0].probe_seq);
+	len = reply_under(msg, s0, XPRO_LABEL_PK, f->ctx.epoch, seq, f->px[0].probe_seq);
 	assert_int_equal(mfw_input(&f->ctx, &a0, msg, len), 0);
-	len = reply_under(msg, s0, MFW_LABEL_PK, f->ctx.epoch, seq - 64, f->px[0].probe_seq);
+	len = reply_under(msg, s0, XPRO_LABEL_PK, f->ctx.epoch, seq - 64, f->px[0].probe_seq);
 	refused(f, &a0, msg, len, MFW_REJ_REPLAY);
 	/* Within the window and unseen: accepted once. */
-	len = reply_under(msg, s0, MFW_LABEL_PK, f->ctx.epoch, seq - 63, f->px[0].probe_seq);
+	len = reply_under(msg, s0, XPRO_LABEL_PK, f->ctx.epoch, seq - 63, f->px[0].probe_seq);
 	assert_int_equal(mfw_input(&f->ctx, &a0, msg, len), 0);
 	refused(f, &a0, msg, len, MFW_REJ_REPLAY);
 }
@@ -130,18 +130,18 @@ static void test_wrong_device_and_epoch(void **state)
 	struct mfw_addr a0 = fake_proxy_addr(0);
 	uint8_t msg[256], s0[16];
 	size_t len = prepare(f, msg);
-	uint64_t k[2];
+	struct xpro_sipkey k;
 	uint8_t pk[16];
 
 	fake_proxy_secret(0, s0);
-	mfw_kdf(s0, MFW_LABEL_PK, f->ctx.epoch, pk, 2);
-	mfw_sipkey(k, pk);
+	mfw_kdf(s0, XPRO_LABEL_PK, f->ctx.epoch, pk, 2);
+	xpro_sipkey_load(&k, pk);
 	/* Another device's message under (our) valid key: the header says dev 2. */
-	mfw_seal(msg, k, MFW_MSG_PROBE_REPLY, 0, f->ctx.epoch, 2, fake_proxy_seq(0),
-		 len - MFW_OVERHEAD);
+	mfw_seal(msg, &k, XPRO_MSG_PROBE_REPLY, 0, f->ctx.epoch, 2, fake_proxy_seq(0),
+		 len - XPRO_TUN_OVERHEAD);
 	refused(f, &a0, msg, len, MFW_REJ_DEV);
 	/* The previous boot's epoch, under that epoch's key. */
-	len = reply_under(msg, s0, MFW_LABEL_PK, f->ctx.epoch - 1, fake_proxy_seq(0),
+	len = reply_under(msg, s0, XPRO_LABEL_PK, f->ctx.epoch - 1, fake_proxy_seq(0),
 			  f->px[0].probe_seq);
 	refused(f, &a0, msg, len, MFW_REJ_EPOCH);
 }
@@ -156,7 +156,7 @@ static void test_reflected(void **state)
 
 	prepare(f, msg);
 	d = fake_sent(f, 1); /* the probe to proxy 0 */
-	assert_int_equal(d->buf[0] & 0x0f, MFW_MSG_PROBE);
+	assert_int_equal(d->buf[0] & 0x0f, XPRO_MSG_PROBE);
 	refused(f, &a0, d->buf, d->len, MFW_REJ_DIRECTION);
 	assert_true(mfw_send(&f->ctx, buf, sizeof(buf), 20) > 0);
 	d = fake_sent(f, 0);
@@ -197,23 +197,23 @@ static void test_malformed_payload(void **state)
 	prepare(f, msg);
 	seq = fake_proxy_seq(0);
 	len = fake_reply(msg, 0, f->ctx.epoch, 1, seq, f->px[0].probe_seq, 0, 300, NULL, 0);
-	msg[MFW_HDR_LEN + MFW_REPLY_OFF_NPEERS] = 1; /* claims a peer it does not carry */
-	len = mfw_seal(msg, f->px[0].pk, MFW_MSG_PROBE_REPLY, 0, f->ctx.epoch, 1, seq,
-		       len - MFW_OVERHEAD);
+	msg[XPRO_TUN_HDR_LEN + XPRO_REPLY_OFF_NPEERS] = 1; /* claims a peer it does not carry */
+	len = mfw_seal(msg, &f->px[0].pk, XPRO_MSG_PROBE_REPLY, 0, f->ctx.epoch, 1, seq,
+		       len - XPRO_TUN_OVERHEAD);
 	refused(f, &a0, msg, len, MFW_REJ_PAYLOAD);
 	len = fake_reply(msg, 0, f->ctx.epoch, 1, seq, f->px[0].probe_seq, 0, 300, NULL, 0);
-	msg[MFW_HDR_LEN + MFW_REPLY_OFF_PVER] = 2;
-	len = mfw_seal(msg, f->px[0].pk, MFW_MSG_PROBE_REPLY, 0, f->ctx.epoch, 1, seq,
-		       len - MFW_OVERHEAD);
+	msg[XPRO_TUN_HDR_LEN + XPRO_REPLY_OFF_PVER] = 2;
+	len = mfw_seal(msg, &f->px[0].pk, XPRO_MSG_PROBE_REPLY, 0, f->ctx.epoch, 1, seq,
+		       len - XPRO_TUN_OVERHEAD);
 	refused(f, &a0, msg, len, MFW_REJ_PAYLOAD);
 	/* Echoing a sequence number the device has not used yet. */
 	len = fake_reply(msg, 0, f->ctx.epoch, 1, seq, f->ctx.seq, 0, 300, NULL, 0);
 	refused(f, &a0, msg, len, MFW_REJ_PAYLOAD);
 	len = fake_overload(msg, 0, f->ctx.epoch, 1, seq, 9, 900, 1000);
 	refused(f, &a0, msg, len, MFW_REJ_PAYLOAD);
-	len = fake_overload(msg, 0, f->ctx.epoch, 1, seq, MFW_OVL_BUSY, 900, 1000);
-	len = mfw_seal(msg, f->px[0].pk, MFW_MSG_OVERLOAD, 0, f->ctx.epoch, 1, seq,
-		       MFW_OVERLOAD_LEN - 1);
+	len = fake_overload(msg, 0, f->ctx.epoch, 1, seq, XPRO_OVL_BUSY, 900, 1000);
+	len = mfw_seal(msg, &f->px[0].pk, XPRO_MSG_OVERLOAD, 0, f->ctx.epoch, 1, seq,
+		       XPRO_OVERLOAD_LEN - 1);
 	refused(f, &a0, msg, len, MFW_REJ_PAYLOAD);
 	/* The same sequence number, now well formed: accepted. */
 	len = fake_reply(msg, 0, f->ctx.epoch, 1, seq, f->px[0].probe_seq, 0, 300, NULL, 0);
@@ -235,7 +235,7 @@ static void test_late_reply_ignored(void **state)
 	assert_true(f->px[0].probe_seq != old);
 	assert_int_equal(f->px[0].misses, 1);
 	fake_reply(msg, 0, f->ctx.epoch, 1, fake_proxy_seq(0), old, 0, 999, NULL, 0);
-	assert_int_equal(mfw_input(&f->ctx, &a0, msg, MFW_OVERHEAD + MFW_REPLY_FIXED_LEN), 0);
+	assert_int_equal(mfw_input(&f->ctx, &a0, msg, XPRO_TUN_OVERHEAD + XPRO_REPLY_FIXED_LEN), 0);
 	assert_int_equal(f->px[0].misses, 1);
 	assert_int_equal(f->px[0].load, 0);
 	assert_int_equal(f->px[0].state, MFW_P_UNKNOWN);

@@ -152,7 +152,7 @@ static void test_unavailable_switches_now(void **state)
 	struct world w = { .load = { 100, 200 } };
 
 	run(f, &w, 1000);
-	w.flags[0] = MFW_REPLY_F_UNAVAIL;
+	w.flags[0] = XPRO_REPLY_F_UNAVAIL;
 	run(f, &w, 1000);
 	assert_int_equal(mfw_current(&f->ctx), 1);
 	assert_true(f->now - f->ctx.switched_ms < 1000);
@@ -163,8 +163,8 @@ static void test_peer_reports(void **state)
 {
 	struct fake *f = booted(state, 3);
 	struct fake_peer peers[2] = {
-		{ fake_proxy_addr(1), 10, MFW_PEER_UNAVAILABLE },
-		{ fake_proxy_addr(2), 600, MFW_PEER_AVAILABLE },
+		{ fake_proxy_addr(1), 10, XPRO_PEER_UNAVAILABLE },
+		{ fake_proxy_addr(2), 600, XPRO_PEER_AVAILABLE },
 	};
 	struct mfw_addr a0 = fake_proxy_addr(0);
 	uint8_t msg[512];
@@ -180,7 +180,7 @@ static void test_peer_reports(void **state)
 	f->now += 1000;
 	mfw_poll(&f->ctx);
 	len = fake_reply(msg, 0, f->ctx.epoch, 1, fake_proxy_seq(0), f->px[0].probe_seq,
-			 MFW_REPLY_F_UNAVAIL, 100, peers, 2);
+			 XPRO_REPLY_F_UNAVAIL, 100, peers, 2);
 	assert_int_equal(mfw_input(&f->ctx, &a0, msg, len), 0);
 	assert_int_equal(mfw_current(&f->ctx), 2);
 }
@@ -200,7 +200,7 @@ static void test_pair_dropped_stays(void **state)
 
 	run(f, &w, 2000);
 	assert_int_equal(mfw_current(&f->ctx), 0);
-	len = fake_overload(msg, 0, f->ctx.epoch, 1, fake_proxy_seq(0), MFW_OVL_PAIR_DROPPED, 150,
+	len = fake_overload(msg, 0, f->ctx.epoch, 1, fake_proxy_seq(0), XPRO_OVL_PAIR_DROPPED, 150,
 			    3000);
 	assert_int_equal(mfw_input(&f->ctx, &a0, msg, len), 0);
 	assert_int_equal(f->ctx.st.overloads, 1);
@@ -221,13 +221,13 @@ static void test_overload_hold(void **state)
 	size_t len;
 
 	run(f, &w, 2000);
-	len = fake_overload(msg, 0, f->ctx.epoch, 1, fake_proxy_seq(0), MFW_OVL_BUSY, 850, 3000);
+	len = fake_overload(msg, 0, f->ctx.epoch, 1, fake_proxy_seq(0), XPRO_OVL_BUSY, 850, 3000);
 	assert_int_equal(mfw_input(&f->ctx, &a0, msg, len), 0);
 	assert_int_equal(mfw_current(&f->ctx), 1);
 	assert_int_equal(f->px[0].hold_until_ms, f->now + 3000);
 	assert_int_equal(f->ctx.st.overloads, 1);
 	/* Now 1 overloads with hold 0 (default) while 0 is still held: nowhere to go. */
-	len = fake_overload(msg, 1, f->ctx.epoch, 1, fake_proxy_seq(1), MFW_OVL_BUSY, 900, 0);
+	len = fake_overload(msg, 1, f->ctx.epoch, 1, fake_proxy_seq(1), XPRO_OVL_BUSY, 900, 0);
 	assert_int_equal(mfw_input(&f->ctx, &a1, msg, len), 0);
 	assert_int_equal(f->px[1].hold_until_ms, f->now + f->ctx.cfg.hold_default_ms);
 	assert_int_equal(mfw_current(&f->ctx), 1);
@@ -237,7 +237,7 @@ static void test_overload_hold(void **state)
 	run(f, &w, 3100);
 	assert_int_equal(mfw_current(&f->ctx), 0);
 	/* A hold longer than hold_max_ms is clamped. */
-	len = fake_overload(msg, 0, f->ctx.epoch, 1, fake_proxy_seq(0), MFW_OVL_BUSY, 900,
+	len = fake_overload(msg, 0, f->ctx.epoch, 1, fake_proxy_seq(0), XPRO_OVL_BUSY, 900,
 			    0xffffffffu);
 	assert_int_equal(mfw_input(&f->ctx, &a0, msg, len), 0);
 	assert_int_equal(f->px[0].hold_until_ms, f->now + f->ctx.cfg.hold_max_ms);
@@ -276,7 +276,7 @@ static void test_probe_schedule(void **state)
 static void test_encrypt_require(void **state)
 {
 	struct fake *f = *state;
-	struct world w = { .load = { 100 }, .flags = { MFW_REPLY_F_ENC_OK } };
+	struct world w = { .load = { 100 }, .flags = { XPRO_REPLY_F_ENC_OK } };
 	struct mfw_config cfg;
 	uint8_t buf[MFW_SEND_BUFLEN(20)] = { 0 };
 
@@ -285,10 +285,11 @@ static void test_encrypt_require(void **state)
 	assert_int_equal(fake_boot(f, &cfg, 1), 0);
 	assert_int_equal(mfw_send(&f->ctx, buf, sizeof(buf), 20), -MFW_EAGAIN);
 	run(f, &w, 100);
-	assert_int_equal(mfw_send(&f->ctx, buf, sizeof(buf), 20), MFW_OVERHEAD + 20 + 16);
-	assert_int_equal(fake_sent(f, 0)->buf[MFW_OFF_FLAGS], MFW_F_ENCRYPTED);
+	assert_int_equal(mfw_send(&f->ctx, buf, sizeof(buf), 20), XPRO_TUN_OVERHEAD + 20 + 16);
+	assert_int_equal(fake_sent(f, 0)->buf[XPRO_TUN_OFF_FLAGS], XPRO_TUN_F_ENCRYPTED);
 	/* The probe said the device can encrypt. */
-	assert_int_equal(fake_sent(f, 1)->buf[MFW_HDR_LEN + MFW_PROBE_OFF_CAPS], MFW_CAP_ENC);
+	assert_int_equal(fake_sent(f, 1)->buf[XPRO_TUN_HDR_LEN + XPRO_PROBE_OFF_CAPS],
+			 XPRO_CAP_ENC);
 	/* Without an AEAD, REQUIRE is a configuration error. */
 	f->plat.aead_seal = NULL;
 	assert_int_equal(mfw_init(&f->ctx, &cfg, &f->plat, f->px, FAKE_PROXIES), -MFW_EINVAL);
@@ -317,8 +318,8 @@ static void test_bad_config_and_buffers(void **state)
 	assert_int_equal(f->ctx.st.send_errors, 1);
 	/* The failed send spent its sequence number all the same. */
 	f->send_err = 0;
-	assert_int_equal(mfw_send(&f->ctx, buf, sizeof(buf), 20), MFW_OVERHEAD + 20);
-	assert_int_equal(fake_sent(f, 0)->buf[MFW_OFF_SEQ + 7], 1);
+	assert_int_equal(mfw_send(&f->ctx, buf, sizeof(buf), 20), XPRO_TUN_OVERHEAD + 20);
+	assert_int_equal(fake_sent(f, 0)->buf[XPRO_TUN_OFF_SEQ + 7], 1);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fake_setup, fake_teardown)

@@ -62,7 +62,7 @@ static void test_reload_new_secret_resets(void **state)
 {
 	struct tun_devtab *t = *state;
 	struct tun_dev_conf conf[TF_NDEVS];
-	uint8_t msg[TF_BUF], ik[TUN_IK_LEN], in[TF_BUF];
+	uint8_t msg[TF_BUF], ik[XPRO_IK_LEN], in[TF_BUF];
 	struct tun_pkt p;
 	size_t len;
 
@@ -75,7 +75,7 @@ static void test_reload_new_secret_resets(void **state)
 	assert_false(tf_view(t, TF_DEV4).have_cur);
 	/* The old secret no longer verifies; the new one starts from scratch. */
 	assert_int_equal(auth_seq(t, TF_DEV4, 8, 101), -TUN_REJ_MAC);
-	tun_derive_ik(conf[0].secret, 2, ik);
+	xpro_derive_ik(conf[0].secret, 2, ik);
 	len = tf_ip4(in, TF_SRC4, TF_DST4, 8);
 	len = (size_t)tun_seal(msg, sizeof(msg), ik, XPRO_MSG_DATA, 2, TF_DEV4, 0, in, len);
 	assert_int_equal(tf_auth(t, msg, len, &p), 0);

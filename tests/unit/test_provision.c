@@ -344,7 +344,7 @@ static void test_big_file_into_devtab(void **state)
 	struct tun_dev_conf *conf, c;
 	struct tun_dev_view v;
 	struct tmpfile f;
-	uint8_t ik[TUN_IK_LEN], in[TF_BUF], msg[TF_BUF];
+	uint8_t ik[XPRO_IK_LEN], in[TF_BUF], msg[TF_BUF];
 	struct tun_pkt p;
 	size_t ilen, mlen;
 
@@ -373,7 +373,7 @@ static void test_big_file_into_devtab(void **state)
 	/* A packet from device 100000 + BIG - 2 under its secret gets through. */
 	for (unsigned b = 0; b < 16; b++)
 		c.secret[b] = (uint8_t)((BIG - 2) * 7 + b);
-	tun_derive_ik(c.secret, 1, ik);
+	xpro_derive_ik(c.secret, 1, ik);
 	ilen = tf_ip4(in, "10.39.14.200", TF_DST4, 10);
 	mlen = (size_t)tun_seal(msg, sizeof(msg), ik, XPRO_MSG_DATA, 1, c.dev, 0, in, ilen);
 	assert_int_equal(tf_auth(t, msg, mlen, &p), 0);

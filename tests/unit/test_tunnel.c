@@ -17,7 +17,7 @@
 #include <arpa/inet.h>
 #include <urcu.h>
 
-#include "dataplane/siphash.h"
+#include "xpro/siphash.h"
 #include "tun_fixture.h"
 
 /*
@@ -55,11 +55,11 @@ static void test_siphash_vectors(void **state)
 	(void)state;
 	for (unsigned i = 0; i < 64; i++)
 		msg[i] = (uint8_t)i;
-	assert_int_equal(tun_siphash(key0f, NULL, 0), 0x726fdb47dd0e0e31ULL);
+	assert_int_equal(xpro_siphash_b(key0f, NULL, 0), 0x726fdb47dd0e0e31ULL);
 	for (unsigned n = 0; n < 64; n++) {
-		if (tun_siphash(key0f, msg, n) != sip_vectors[n])
+		if (xpro_siphash_b(key0f, msg, n) != sip_vectors[n])
 			fail_msg("n=%u: got %#llx, want %#llx", n,
-				 (unsigned long long)tun_siphash(key0f, msg, n),
+				 (unsigned long long)xpro_siphash_b(key0f, msg, n),
 				 (unsigned long long)sip_vectors[n]);
 	}
 }
@@ -74,7 +74,7 @@ static void test_siphash_unaligned(void **state)
 		for (unsigned i = 0; i < 64; i++)
 			buf[off + i] = (uint8_t)i;
 		for (unsigned n = 0; n < 64; n++)
-			assert_true(tun_siphash(key0f, buf + off, n) == sip_vectors[n]);
+			assert_true(xpro_siphash_b(key0f, buf + off, n) == sip_vectors[n]);
 	}
 }
 
@@ -88,9 +88,9 @@ static void test_derive_ik_known(void **state)
 	uint8_t ik[16];
 
 	(void)state;
-	tun_derive_ik(key0f, 1, ik);
+	xpro_derive_ik(key0f, 1, ik);
 	assert_memory_equal(ik, ik1, 16);
-	tun_derive_ik(key0f, 0x01020304, ik);
+	xpro_derive_ik(key0f, 0x01020304, ik);
 	assert_memory_equal(ik, ik01020304, 16);
 }
 
@@ -109,9 +109,9 @@ static void test_seal_known_answer(void **state)
 	uint8_t ik[16], buf[64];
 
 	(void)state;
-	tun_derive_ik(key0f, 1, ik);
+	xpro_derive_ik(key0f, 1, ik);
 	assert_int_equal(tun_seal(buf, sizeof(buf), ik, XPRO_MSG_DATA, 1, 1, 0x0102030405060708ULL,
-				  want + TUN_HDR_LEN, 28),
+				  want + XPRO_TUN_HDR_LEN, 28),
 			 56);
 	assert_memory_equal(buf, want, sizeof(want));
 }
@@ -127,13 +127,14 @@ static void test_seal_errors_and_in_place(void **state)
 	assert_int_equal(tun_seal(buf, sizeof(buf), ik, XPRO_MSG_MAX + 1, 1, 1, 0, inner, len),
 			 -EINVAL);
 	assert_int_equal(tun_seal(buf, tun_seal_len(len) - 1, ik, 1, 1, 1, 0, inner, len), -ENOSPC);
-	assert_int_equal(tun_seal(buf, SIZE_MAX, ik, 1, 1, 1, 0, inner, TUN_MAX_MSG), -EMSGSIZE);
+	assert_int_equal(tun_seal(buf, SIZE_MAX, ik, 1, 1, 1, 0, inner, XPRO_TUN_MAX_MSG),
+			 -EMSGSIZE);
 	n = tun_seal(copy, sizeof(copy), ik, 1, 9, 8, 7, inner, len);
 	assert_int_equal(n, (int)tun_seal_len(len));
-	/* In place: payload already at buf + TUN_HDR_LEN, buffer exactly big enough. */
-	memcpy(buf + TUN_HDR_LEN, inner, len);
-	assert_int_equal(tun_seal(buf, tun_seal_len(len), ik, 1, 9, 8, 7, buf + TUN_HDR_LEN, len),
-			 n);
+	/* In place: payload already at buf + XPRO_TUN_HDR_LEN, buffer exactly big enough. */
+	memcpy(buf + XPRO_TUN_HDR_LEN, inner, len);
+	assert_int_equal(
+		tun_seal(buf, tun_seal_len(len), ik, 1, 9, 8, 7, buf + XPRO_TUN_HDR_LEN, len), n);
 	assert_memory_equal(buf, copy, (size_t)n);
 }
 
@@ -153,7 +154,7 @@ static void test_roundtrip_ipv4(void **state)
 	assert_int_equal(p.epoch, 5);
 	assert_int_equal(p.seq, 42);
 	assert_int_equal(p.inner_ver, 4);
-	assert_ptr_equal(p.inner, msg + TUN_HDR_LEN);
+	assert_ptr_equal(p.inner, msg + XPRO_TUN_HDR_LEN);
 	assert_int_equal(p.inner_len, ilen);
 	assert_memory_equal(p.inner, inner, ilen);
 	inet_pton(AF_INET, TF_DST4, dst + 12);
@@ -182,7 +183,7 @@ static void test_roundtrip_ipv6(void **state)
 static void test_roundtrip_probe(void **state)
 {
 	struct tun_devtab *t = *state;
-	uint8_t msg[TF_BUF], body[TUN_MIN_PAYLOAD] = { 0xee };
+	uint8_t msg[TF_BUF], body[XPRO_TUN_MIN_PAYLOAD] = { 0xee };
 	struct tun_pkt p;
 	size_t len = tf_seal(msg, XPRO_MSG_PROBE, TF_DEV4, 1, 3, body, sizeof(body));
 
@@ -198,15 +199,15 @@ static void test_roundtrip_probe(void **state)
 static void test_rej_short_every_length(void **state)
 {
 	struct tun_devtab *t = *state;
-	uint8_t msg[TF_BUF], inner[TUN_MIN_PAYLOAD];
+	uint8_t msg[TF_BUF], inner[XPRO_TUN_MIN_PAYLOAD];
 	struct tun_pkt p;
 	size_t len;
 
 	/* The smallest valid message: a bare 20-byte IPv4 header. */
 	tf_ip4(inner, TF_SRC4, TF_DST4, 0);
-	len = tf_seal(msg, XPRO_MSG_DATA, TF_DEV4, 1, 1, inner, TUN_MIN_PAYLOAD);
-	assert_int_equal(len, TUN_MIN_MSG);
-	for (size_t l = 0; l < TUN_MIN_MSG; l++)
+	len = tf_seal(msg, XPRO_MSG_DATA, TF_DEV4, 1, 1, inner, XPRO_TUN_MIN_PAYLOAD);
+	assert_int_equal(len, XPRO_TUN_MIN_MSG);
+	for (size_t l = 0; l < XPRO_TUN_MIN_MSG; l++)
 		if (tf_auth(t, msg, l, &p) != -TUN_REJ_SHORT)
 			fail_msg("length %zu: %s", l, tun_rej_name(tf_auth(t, msg, l, &p)));
 	assert_int_equal(tf_auth(t, msg, len, &p), 0);
@@ -220,7 +221,7 @@ static void test_rej_truncated_body(void **state)
 	struct tun_pkt p;
 	size_t len = tf_seal_data(msg, TF_DEV4, 1, 1);
 
-	for (size_t l = TUN_MIN_MSG; l < len; l++)
+	for (size_t l = XPRO_TUN_MIN_MSG; l < len; l++)
 		assert_int_equal(tf_auth(t, msg, l, &p), -TUN_REJ_MAC);
 	assert_int_equal(tf_auth(t, msg, len, &p), 0);
 }
@@ -447,7 +448,7 @@ static void test_rej_mac_tag_bits(void **state)
 	struct tun_pkt p;
 	size_t len = tf_seal_data(msg, TF_DEV4, 1, 1);
 
-	for (size_t i = len - TUN_TAG_LEN; i < len; i++) {
+	for (size_t i = len - XPRO_TUN_TAG_LEN; i < len; i++) {
 		for (unsigned bit = 0; bit < 8; bit++) {
 			msg[i] ^= (uint8_t)(1 << bit);
 			assert_int_equal(tf_auth(t, msg, len, &p), -TUN_REJ_MAC);
@@ -470,7 +471,7 @@ static void test_rej_mac_header_and_payload_bits(void **state)
 	size_t len = tf_seal_data(msg, TF_DEV4, 1, 1);
 	int r;
 
-	for (size_t i = 0; i < len - TUN_TAG_LEN; i++) {
+	for (size_t i = 0; i < len - XPRO_TUN_TAG_LEN; i++) {
 		for (unsigned bit = 0; bit < 8; bit++) {
 			msg[i] ^= (uint8_t)(1 << bit);
 			r = tf_auth(t, msg, len, &p);
@@ -502,7 +503,7 @@ static void test_mac_fail_commits_nothing(void **state)
 	assert_int_equal(tf_auth(t, msg, len, &p), -TUN_REJ_MAC);
 	/* Nor does a forged reboot. */
 	len = tf_seal_data(msg, TF_DEV4, 77, 0);
-	msg[TUN_HDR_LEN + 3] ^= 1;
+	msg[XPRO_TUN_HDR_LEN + 3] ^= 1;
 	assert_int_equal(tf_auth(t, msg, len, &p), -TUN_REJ_MAC);
 	v = tf_view(t, TF_DEV4);
 	assert_int_equal(v.cur_epoch, 1);

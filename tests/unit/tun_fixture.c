@@ -14,7 +14,7 @@
 #include <arpa/inet.h>
 #include <urcu.h>
 
-#include "dataplane/siphash.h"
+#include "xpro/siphash.h"
 #include "tun_fixture.h"
 
 /* Initializer lists, used inside braces. */
@@ -118,10 +118,10 @@ size_t tf_ip6(uint8_t *buf, const char *src, const char *dst, size_t payload)
 size_t tf_seal(uint8_t *msg, unsigned type, uint32_t dev, uint32_t epoch, uint64_t seq,
 	       const uint8_t *inner, size_t len)
 {
-	uint8_t ik[TUN_IK_LEN];
+	uint8_t ik[XPRO_IK_LEN];
 	int n;
 
-	tun_derive_ik(tf_dev(dev)->secret, epoch, ik);
+	xpro_derive_ik(tf_dev(dev)->secret, epoch, ik);
 	n = tun_seal(msg, TF_BUF, ik, type, epoch, dev, seq, inner, len);
 	assert_int_equal(n, (int)tun_seal_len(len));
 	return (size_t)n;
@@ -151,12 +151,12 @@ size_t tf_seal_data(uint8_t *msg, uint32_t dev, uint32_t epoch, uint64_t seq)
 
 void tf_retag(uint8_t *msg, size_t len, uint32_t dev, uint32_t epoch)
 {
-	uint8_t ik[TUN_IK_LEN];
+	uint8_t ik[XPRO_IK_LEN];
 	uint64_t tag;
 
-	tun_derive_ik(tf_dev(dev)->secret, epoch, ik);
-	tag = htole64(tun_siphash(ik, msg, len - TUN_TAG_LEN));
-	memcpy(msg + len - TUN_TAG_LEN, &tag, TUN_TAG_LEN);
+	xpro_derive_ik(tf_dev(dev)->secret, epoch, ik);
+	tag = htole64(xpro_siphash_b(ik, msg, len - XPRO_TUN_TAG_LEN));
+	memcpy(msg + len - XPRO_TUN_TAG_LEN, &tag, XPRO_TUN_TAG_LEN);
 }
 
 int tf_auth(struct tun_devtab *t, const uint8_t *msg, size_t len, struct tun_pkt *out)

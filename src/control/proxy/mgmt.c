@@ -122,8 +122,8 @@ static bool rate_ok(struct px_mgmt *m, uint32_t dev, uint64_t now)
 static void send_to_dev(struct px_mgmt *m, struct px_state *s, const struct dp_ctl_msg *c,
 			unsigned type, const void *payload, size_t len)
 {
-	uint8_t secret[XPRO_TUN_SECRET_LEN], pk[TUN_PK_LEN];
-	uint8_t buf[TUN_OVERHEAD + sizeof(struct xpro_probe_reply) +
+	uint8_t secret[XPRO_TUN_SECRET_LEN], pk[XPRO_PK_LEN];
+	uint8_t buf[XPRO_TUN_OVERHEAD + sizeof(struct xpro_probe_reply) +
 		    XPRO_REPLY_MAX_PEERS * sizeof(struct xpro_peer)];
 	struct sockaddr_in6 to = { .sin6_family = AF_INET6, .sin6_port = htons(c->sport) };
 	int n, rc;
@@ -135,7 +135,7 @@ static void send_to_dev(struct px_mgmt *m, struct px_state *s, const struct dp_c
 		m->st.no_device++;
 		return;
 	}
-	tun_derive_pk(secret, c->epoch, pk);
+	xpro_derive_pk(secret, c->epoch, pk);
 	memset(secret, 0, sizeof(secret));
 	n = tun_seal(buf, sizeof(buf), pk, type, c->epoch, c->dev, m->seq++, payload, len);
 	if (n < 0) {

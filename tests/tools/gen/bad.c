@@ -46,12 +46,12 @@ static int gen_bad_truncated(struct gen_bad *b, struct gen_world *w, struct gen_
 	int len = gen_bad_valid(b, w, f, buf);
 	size_t cuts[] = { 0,
 			  1,
-			  TUN_HDR_LEN - 1,
-			  TUN_HDR_LEN,
-			  TUN_HDR_LEN + TUN_TAG_LEN - 1,
-			  TUN_HDR_LEN + 19,
-			  TUN_HDR_LEN + 20,
-			  TUN_MIN_MSG - 1,
+			  XPRO_TUN_HDR_LEN - 1,
+			  XPRO_TUN_HDR_LEN,
+			  XPRO_TUN_HDR_LEN + XPRO_TUN_TAG_LEN - 1,
+			  XPRO_TUN_HDR_LEN + 19,
+			  XPRO_TUN_HDR_LEN + 20,
+			  XPRO_TUN_MIN_MSG - 1,
 			  0 };
 
 	if (len < 0)
@@ -120,15 +120,15 @@ static int gen_bad_reserved(struct gen_bad *b, struct gen_world *w, struct gen_f
 /* Sealed as device GEN_UNKNOWN_DEV + k under the flow's device key. */
 static int gen_bad_unknown(struct gen_bad *b, struct gen_world *w, struct gen_flow *f, uint8_t *buf)
 {
-	int n = gen_inner_build(buf + TUN_HDR_LEN, GEN_MAX_FRAME - TUN_OVERHEAD, f, f->seq++,
-				w->cfg->size, gen_now_ns(), GEN_INNER_OK);
+	int n = gen_inner_build(buf + XPRO_TUN_HDR_LEN, GEN_MAX_FRAME - XPRO_TUN_OVERHEAD, f,
+				f->seq++, w->cfg->size, gen_now_ns(), GEN_INNER_OK);
 
 	(void)b;
 	if (n < 0)
 		return n;
 	return tun_seal(buf, GEN_MAX_FRAME, f->dev->ik, XPRO_MSG_DATA, w->epoch,
 			GEN_UNKNOWN_DEV + (uint32_t)(f->id % 1000), f->dev->seq++,
-			buf + TUN_HDR_LEN, (size_t)n);
+			buf + XPRO_TUN_HDR_LEN, (size_t)n);
 }
 
 /* A valid message from a device provisioned inactive. */
@@ -151,14 +151,14 @@ static int gen_bad_inactive(struct gen_bad *b, struct gen_world *w, struct gen_f
  */
 static int gen_bad_epoch(struct gen_bad *b, struct gen_world *w, struct gen_flow *f, uint8_t *buf)
 {
-	int n = gen_inner_build(buf + TUN_HDR_LEN, GEN_MAX_FRAME - TUN_OVERHEAD, f, f->seq++,
-				w->cfg->size, gen_now_ns(), GEN_INNER_OK);
+	int n = gen_inner_build(buf + XPRO_TUN_HDR_LEN, GEN_MAX_FRAME - XPRO_TUN_OVERHEAD, f,
+				f->seq++, w->cfg->size, gen_now_ns(), GEN_INNER_OK);
 
 	(void)b;
 	if (n < 0)
 		return n;
 	return tun_seal(buf, GEN_MAX_FRAME, f->dev->ik_stale, XPRO_MSG_DATA, GEN_STALE_EPOCH,
-			f->dev->idx, f->dev->seq++, buf + TUN_HDR_LEN, (size_t)n);
+			f->dev->idx, f->dev->seq++, buf + XPRO_TUN_HDR_LEN, (size_t)n);
 }
 
 static int gen_bad_mac(struct gen_bad *b, struct gen_world *w, struct gen_flow *f, uint8_t *buf)
@@ -166,7 +166,7 @@ static int gen_bad_mac(struct gen_bad *b, struct gen_world *w, struct gen_flow *
 	int len = gen_bad_valid(b, w, f, buf);
 
 	if (len > 0)
-		buf[len - 1 - (int)(f->dev->seq % TUN_TAG_LEN)] ^= 0x01;
+		buf[len - 1 - (int)(f->dev->seq % XPRO_TUN_TAG_LEN)] ^= 0x01;
 	return len;
 }
 
@@ -189,13 +189,13 @@ static int gen_bad_replay(struct gen_bad *b, struct gen_world *w, struct gen_flo
 static int gen_bad_inner(struct gen_world *w, struct gen_flow *f, uint8_t *buf,
 			 enum gen_inner_kind kind)
 {
-	int n = gen_inner_build(buf + TUN_HDR_LEN, GEN_MAX_FRAME - TUN_OVERHEAD, f, f->seq++,
-				w->cfg->size, gen_now_ns(), kind);
+	int n = gen_inner_build(buf + XPRO_TUN_HDR_LEN, GEN_MAX_FRAME - XPRO_TUN_OVERHEAD, f,
+				f->seq++, w->cfg->size, gen_now_ns(), kind);
 
 	if (n < 0)
 		return n;
 	return tun_seal(buf, GEN_MAX_FRAME, f->dev->ik, XPRO_MSG_DATA, w->epoch, f->dev->idx,
-			f->dev->seq++, buf + TUN_HDR_LEN, (size_t)n);
+			f->dev->seq++, buf + XPRO_TUN_HDR_LEN, (size_t)n);
 }
 
 static int gen_bad_spoof(struct gen_bad *b, struct gen_world *w, struct gen_flow *f, uint8_t *buf)

@@ -27,7 +27,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "dataplane/siphash.h"
+#include "xpro/siphash.h"
 #include "gen.h"
 #include "gen_seal.h"
 
@@ -110,7 +110,7 @@ static int gen_seal_setup(struct gen_seal *s, struct gen_world *w, const struct 
 	c.ndsts = (uint32_t)w->ndsts;
 	for (uint32_t i = 0; i < c.ndevs; i++) {
 		const struct gen_dev *d = &w->devs[i];
-		struct tun_sipkey k;
+		struct xpro_sipkey k;
 		struct gen_seal_dev v = { .dev_be = htonl(d->idx) };
 
 		if (d->ver != 4) {
@@ -118,7 +118,7 @@ static int gen_seal_setup(struct gen_seal *s, struct gen_world *w, const struct 
 				d->idx);
 			return -EAFNOSUPPORT;
 		}
-		tun_sipkey_load(&k, d->ik);
+		xpro_sipkey_load(&k, d->ik);
 		v.k0 = k.k0;
 		v.k1 = k.k1;
 		memcpy(&v.src_be, d->addr + 12, 4);
@@ -168,20 +168,21 @@ static int gen_seal_selfcheck(struct gen_seal *s, const struct gen_world *w)
 		return -errno;
 	memcpy(&dev, msg + GEN_SEAL_OFF_DEV, 4);
 	memcpy(&seq, msg + GEN_SEAL_OFF_SEQ, 8);
-	memcpy(&tag, msg + s->msg_len - TUN_TAG_LEN, 8);
+	memcpy(&tag, msg + s->msg_len - XPRO_TUN_TAG_LEN, 8);
 	for (int i = 0; i < 20; i += 2)
 		sum += (uint32_t)ip[i] << 8 | ip[i + 1];
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	if (o.retval != XDP_TX || o.data_size_out != s->len || ntohl(dev) != d->idx ||
 	    be64toh(seq) < w->cfg->seq_start || sum != 0xffff ||
-	    le64toh(tag) != tun_siphash(d->ik, msg, s->msg_len - TUN_TAG_LEN)) {
+	    le64toh(tag) != xpro_siphash_b(d->ik, msg, s->msg_len - XPRO_TUN_TAG_LEN)) {
 		fprintf(stderr,
 			"xpro-gen: seal self-check failed: verdict %u, len %u, device %u, "
 			"inner checksum sum %#x, tag %s\n",
 			o.retval, o.data_size_out, ntohl(dev), sum,
-			le64toh(tag) == tun_siphash(d->ik, msg, s->msg_len - TUN_TAG_LEN) ? "ok"
-											  : "BAD");
+			le64toh(tag) == xpro_siphash_b(d->ik, msg, s->msg_len - XPRO_TUN_TAG_LEN)
+				? "ok"
+				: "BAD");
 		return -EPROTO;
 	}
 	return 0;

@@ -73,8 +73,8 @@ struct gen_dev {
 	bool active;
 	uint8_t ver; /* inner IP version its prefix allows */
 	uint8_t addr[16]; /* inner source: IPv4-mapped or IPv6 */
-	uint8_t ik[TUN_IK_LEN]; /* epoch */
-	uint8_t ik_stale[TUN_IK_LEN]; /* GEN_STALE_EPOCH: the "wrong epoch" of bad mode */
+	uint8_t ik[XPRO_IK_LEN]; /* epoch */
+	uint8_t ik_stale[XPRO_IK_LEN]; /* GEN_STALE_EPOCH: the "wrong epoch" of bad mode */
 	uint64_t seq; /* next tunnel sequence number */
 };
 
@@ -169,7 +169,7 @@ void gen_ipv4_csum(uint8_t *ip);
 void gen_udp4_csum(const uint8_t *ip, uint8_t *udp, size_t ulen);
 
 /* Recompute the tag of a sealed message after its header was changed. */
-void gen_retag(uint8_t *msg, size_t len, const uint8_t ik[TUN_IK_LEN]);
+void gen_retag(uint8_t *msg, size_t len, const uint8_t ik[XPRO_IK_LEN]);
 
 /* frame.c: Ethernet/IPv4/UDP framing for the raw flood modes. */
 struct gen_link {

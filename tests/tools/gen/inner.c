@@ -13,7 +13,7 @@
 #include <linux/ipv6.h>
 #include <linux/udp.h>
 
-#include "dataplane/siphash.h"
+#include "xpro/siphash.h"
 #include "../flowpay.h"
 #include "gen.h"
 
@@ -175,14 +175,14 @@ int gen_seal_next(uint8_t *buf, size_t buflen, struct gen_flow *f, const struct 
 {
 	int n;
 
-	if (buflen < TUN_OVERHEAD)
+	if (buflen < XPRO_TUN_OVERHEAD)
 		return -ENOSPC;
-	n = gen_inner_build(buf + TUN_HDR_LEN, buflen - TUN_OVERHEAD, f, f->seq, w->cfg->size,
-			    tx_ns, GEN_INNER_OK);
+	n = gen_inner_build(buf + XPRO_TUN_HDR_LEN, buflen - XPRO_TUN_OVERHEAD, f, f->seq,
+			    w->cfg->size, tx_ns, GEN_INNER_OK);
 	if (n < 0)
 		return n;
 	n = tun_seal(buf, buflen, f->dev->ik, XPRO_MSG_DATA, w->epoch, f->dev->idx, f->dev->seq,
-		     buf + TUN_HDR_LEN, (size_t)n);
+		     buf + XPRO_TUN_HDR_LEN, (size_t)n);
 	if (n < 0)
 		return n;
 	f->seq++;
@@ -190,9 +190,9 @@ int gen_seal_next(uint8_t *buf, size_t buflen, struct gen_flow *f, const struct 
 	return n;
 }
 
-void gen_retag(uint8_t *msg, size_t len, const uint8_t ik[TUN_IK_LEN])
+void gen_retag(uint8_t *msg, size_t len, const uint8_t ik[XPRO_IK_LEN])
 {
-	uint64_t tag = htole64(tun_siphash(ik, msg, len - TUN_TAG_LEN));
+	uint64_t tag = htole64(xpro_siphash_b(ik, msg, len - XPRO_TUN_TAG_LEN));
 
-	memcpy(msg + len - TUN_TAG_LEN, &tag, TUN_TAG_LEN);
+	memcpy(msg + len - XPRO_TUN_TAG_LEN, &tag, XPRO_TUN_TAG_LEN);
 }

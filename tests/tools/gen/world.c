@@ -95,8 +95,8 @@ static int gen_load_devices(struct gen_world *w)
 		d->ver = c->ipver;
 		d->seq = cfg->seq_start;
 		gen_dev_addr(c, d->addr);
-		tun_derive_ik(c->secret, w->epoch, d->ik);
-		tun_derive_ik(c->secret, GEN_STALE_EPOCH, d->ik_stale);
+		xpro_derive_ik(c->secret, w->epoch, d->ik);
+		xpro_derive_ik(c->secret, GEN_STALE_EPOCH, d->ik_stale);
 		k++;
 	}
 	free(conf);

@@ -11,6 +11,8 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "xpro/siphash.h"
+
 #include "../gen_seal.h"
 
 struct {
@@ -42,26 +44,6 @@ struct {
 	__type(value, __u64);
 } gen_seal_ctr SEC(".maps");
 
-#define ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
-
-#define SIPROUND                   \
-	do {                       \
-		v0 += v1;          \
-		v1 = ROTL(v1, 13); \
-		v1 ^= v0;          \
-		v0 = ROTL(v0, 32); \
-		v2 += v3;          \
-		v3 = ROTL(v3, 16); \
-		v3 ^= v2;          \
-		v0 += v3;          \
-		v3 = ROTL(v3, 21); \
-		v3 ^= v0;          \
-		v2 += v1;          \
-		v1 = ROTL(v1, 17); \
-		v1 ^= v2;          \
-		v2 = ROTL(v2, 32); \
-	} while (0)
-
 /* The one's complement checksum of the 20-byte IPv4 header at ip, its own field as zero. */
 static __always_inline __u16 ipv4_csum(const __u16 *ip)
 {
@@ -85,7 +67,9 @@ int gen_seal(struct xdp_md *ctx)
 	struct gen_seal_dev *d;
 	struct gen_seal_dst *t;
 	__u32 zero = 0, slot, hlen, nw, tail, i;
-	__u64 *ctr, n, v0, v1, v2, v3, m, b;
+	__u64 *ctr, n, b;
+	struct xpro_sipkey k;
+	struct xpro_sip sip;
 
 	cfg = bpf_map_lookup_elem(&gen_seal_cfg, &zero);
 	ctr = bpf_map_lookup_elem(&gen_seal_ctr, &zero);
@@ -111,24 +95,22 @@ int gen_seal(struct xdp_md *ctx)
 	*(__u16 *)(msg + GEN_SEAL_OFF_UDP + 2) = t->port_be;
 	*(__u16 *)(msg + GEN_SEAL_OFF_UDP + 6) = 0; /* IPv4: no UDP checksum */
 
-	/* SipHash-2-4 over header and payload (docs/protocol.md), as src/dataplane/siphash.c. */
+	/*
+	 * SipHash-2-4 over header and payload (docs/protocol.md): the protocol
+	 * core's rounds (xpro/siphash.h), with this program's own bounded loop.
+	 */
 	hlen = cfg->msg_len - 8;
 	nw = hlen / 8;
-	v0 = d->k0 ^ 0x736f6d6570736575ULL;
-	v1 = d->k1 ^ 0x646f72616e646f6dULL;
-	v2 = d->k0 ^ 0x6c7967656e657261ULL;
-	v3 = d->k1 ^ 0x7465646279746573ULL;
+	k.k0 = d->k0;
+	k.k1 = d->k1;
+	xpro_sip_init(&sip, &k);
 	for (i = 0; i < GEN_SEAL_MAX_WORDS; i++) {
 		if (i >= nw)
 			break;
 		p = msg + i * 8;
 		if ((void *)(p + 8) > end)
 			return XDP_ABORTED;
-		m = *(__u64 *)p; /* little-endian, as SipHash reads its words */
-		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m;
+		xpro_sip_absorb(&sip, *(__u64 *)p); /* little-endian, as SipHash reads */
 	}
 	/*
 	 * The last 0-7 bytes: one 8-byte load that runs into the tag (always in
@@ -140,20 +122,11 @@ int gen_seal(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	b = tail ? *(__u64 *)p & ((1ULL << (tail * 8)) - 1) : 0;
 	b |= (__u64)hlen << 56;
-	v3 ^= b;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
 
 	p = msg + (hlen & (GEN_SEAL_MAX_MSG - 1));
 	if ((void *)(p + 8) > end)
 		return XDP_ABORTED;
-	*(__u64 *)p = v0 ^ v1 ^ v2 ^ v3; /* the tag, little-endian */
+	*(__u64 *)p = xpro_sip_final(&sip, b); /* the tag, little-endian */
 	return XDP_TX;
 }
 
