@@ -288,8 +288,9 @@ clean:
 XM_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard modem-fw/linux/*.c) $(MFW_SRCS))
 $(XM_OBJS): ALL_CFLAGS += -Imodem-fw/include
 $(XM_OBJS): $(MFW_HDRS) $(wildcard modem-fw/linux/*.h)
-$(B)/xpro-modem: $(XM_OBJS) $(B)/libxpro-ctl.a $(B)/libxpro-dp.a
-	$(CC) $(ALL_CFLAGS) $^ -o $@ -lsodium $(LIBS) -ljemalloc
+# The protocol core is header-only; of the proxy it needs the provisioning parser alone.
+$(B)/xpro-modem: $(XM_OBJS) $(B)/src/control/provision.o
+	$(CC) $(ALL_CFLAGS) $^ -o $@ -lsodium
 all: $(B)/xpro-modem
 
 # --- xproctl (issue 6): the control tool; fmt.c also linked by its unit test -------

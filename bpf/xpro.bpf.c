@@ -15,6 +15,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "xpro/addr.h"
 #include "xpro/tunnel.h"
 #include "xpro/xdp.h"
 
@@ -166,10 +167,7 @@ static bool parse_inner(struct cursor *c, __u32 inner_len, struct xf_key *key)
 	if (!iph)
 		return false;
 	if (iph->version == 4) {
-		__builtin_memset(key->dst, 0, 10);
-		key->dst[10] = 0xff;
-		key->dst[11] = 0xff;
-		__builtin_memcpy(&key->dst[12], &iph->daddr, sizeof(iph->daddr));
+		xpro_addr_from_v4(key->dst, &iph->daddr);
 		return true;
 	}
 	if (iph->version != 6 || inner_len < sizeof(*ip6h))

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "xpro/addr_text.h"
 #include "control/provision.h"
 #include "modem.h"
 
@@ -54,26 +55,10 @@ static int parse_hex(const char *s, uint8_t *out, size_t n)
 }
 
 /* "a.b.c.d:port" or "[v6]:port" into a (IPv4 mapped). */
-static int parse_addr(char *s, struct mfw_addr *a)
+static int parse_addr(const char *s, struct mfw_addr *a)
 {
-	char *colon = strrchr(s, ':'), *host = s;
-	uint32_t port;
-	struct in_addr v4;
-
-	if (!colon || parse_u32(colon + 1, 65535, &port) || !port)
-		return -1;
-	*colon = 0;
 	memset(a, 0, sizeof(*a));
-	a->port = (uint16_t)port;
-	if (*host == '[' && colon[-1] == ']') {
-		colon[-1] = 0;
-		return inet_pton(AF_INET6, host + 1, a->ip) == 1 ? 0 : -1;
-	}
-	if (inet_pton(AF_INET, host, &v4) != 1)
-		return -1;
-	a->ip[10] = a->ip[11] = 0xff;
-	memcpy(a->ip + 12, &v4, 4);
-	return 0;
+	return xpro_hostport_parse(s, a->ip, &a->port, XPRO_HP_PORT) ? 0 : -1;
 }
 
 static int parse_route(const char *s, struct xm_route *r)

@@ -17,6 +17,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include "xpro/addr_text.h"
 #include "modem.h"
 
 void xm_log(const char *fmt, ...)
@@ -34,16 +35,7 @@ void xm_log(const char *fmt, ...)
 
 void xm_addr_str(const struct mfw_addr *a, char *out, size_t len)
 {
-	static const uint8_t v4[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	char ip[INET6_ADDRSTRLEN];
-
-	if (!memcmp(a->ip, v4, sizeof(v4))) {
-		inet_ntop(AF_INET, a->ip + 12, ip, sizeof(ip));
-		snprintf(out, len, "%s:%u", ip, a->port);
-	} else {
-		inet_ntop(AF_INET6, a->ip, ip, sizeof(ip));
-		snprintf(out, len, "[%s]:%u", ip, a->port);
-	}
+	xpro_addr_format(a->ip, a->port, out, len);
 }
 
 static uint64_t now_ms(void *user)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "xpro/addr.h"
 #include "control/provision.h"
 
 #define QUOTE_MAX 48 /* bytes of a bad value quoted in a message */
@@ -157,7 +158,6 @@ out_bad:
 /* "a.b.c.d/n" or "x:y::z/n" into the 16-byte form of struct tun_dev_conf. */
 static int parse_prefix(struct prov_ctx *c, const struct tok *t, struct tun_dev_conf *d)
 {
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	char q[QUOTE_MAX + 4], addr[INET6_ADDRSTRLEN], net[INET6_ADDRSTRLEN];
 	const char *slash = memchr(t->p, '/', t->len);
 	size_t alen, llen, i;
@@ -181,9 +181,9 @@ static int parse_prefix(struct prov_ctx *c, const struct tok *t, struct tun_dev_
 		max = 128;
 		off = 0;
 	} else {
-		memcpy(a, v4mapped, sizeof(v4mapped));
 		if (inet_pton(AF_INET, addr, a + 12) != 1)
 			goto out_bad_addr;
+		xpro_addr_from_v4(a, a + 12);
 		d->ipver = 4;
 		max = 32;
 		off = 96;
@@ -197,7 +197,7 @@ static int parse_prefix(struct prov_ctx *c, const struct tok *t, struct tun_dev_
 		return fail(c, "bad prefix '%s' (length must be 0 to %u)", quote(q, sizeof(q), t),
 			    max);
 	plen += off;
-	if (d->ipver == 6 && plen >= 96 && !memcmp(a, v4mapped, sizeof(v4mapped)))
+	if (d->ipver == 6 && plen >= 96 && xpro_addr_is_v4(a))
 		return fail(c, "bad prefix '%s' (IPv4-mapped: write it as an IPv4 prefix)",
 			    quote(q, sizeof(q), t));
 	for (i = 0; i < 16; i++) {
@@ -447,21 +447,5 @@ int prov_load_file(const char *path, struct tun_dev_conf **conf, size_t *n, char
 	}
 	rc = prov_parse(path, text, len, conf, n, err, errlen);
 	free(text);
-	return rc;
-}
-
-int prov_reload(struct tun_devtab *t, const char *path, char *err, size_t errlen)
-{
-	struct tun_dev_conf *conf;
-	size_t n;
-	int rc;
-
-	rc = prov_load_file(path, &conf, &n, err, errlen);
-	if (rc)
-		return rc;
-	rc = tun_devtab_replace(t, conf, n);
-	if (rc && err && errlen)
-		snprintf(err, errlen, "%s: not applied: %s", path, strerror(-rc));
-	free(conf);
 	return rc;
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The provisioning file (docs/protocol.md "Provisioning file"): parsed into
- * plain struct tun_dev_conf entries and validated as a whole, then handed to
- * the device table.  A file with any error yields nothing, so nothing is
- * applied from it.
+ * plain struct tun_dev_conf entries and validated as a whole; the proxy
+ * hands them to its device table, xpro-modem picks its own entry.  A file
+ * with any error yields nothing, so nothing is applied from it.  Needs libc
+ * only (the struct comes from dataplane/devtab.h, no code from there), so
+ * that the device side links this file alone.
  */
 #ifndef XPRO_CTL_PROVISION_H
 #define XPRO_CTL_PROVISION_H
@@ -34,13 +36,5 @@ int prov_parse(const char *name, const char *text, size_t len, struct tun_dev_co
  */
 int prov_load_file(const char *path, struct tun_dev_conf **conf, size_t *n, char *err,
 		   size_t errlen);
-
-/*
- * Load path and, only if it is entirely valid, replace t's devices with it
- * (tun_devtab_replace(): devices with unchanged secrets keep their replay
- * state).  Returns 0 or -errno with err filled; on error t is unchanged.
- * Control thread, outside rcu_read_lock().
- */
-int prov_reload(struct tun_devtab *t, const char *path, char *err, size_t errlen);
 
 #endif

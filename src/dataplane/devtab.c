@@ -10,11 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xpro/addr.h"
 #include "dataplane/devtab_int.h"
 
 #define MIN_SLOTS 8
-
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 static void devset_free(struct tun_devset *s)
 {
@@ -70,7 +69,7 @@ static int conf_valid(const struct tun_dev_conf *c)
 	if (c->dev == TUN_DEV_NONE || c->plen > 128)
 		return 0;
 	if (c->ipver == 4)
-		return c->plen >= 96 && !memcmp(c->prefix, v4mapped, sizeof(v4mapped));
+		return c->plen >= 96 && xpro_addr_is_v4(c->prefix);
 	return c->ipver == 6;
 }
 

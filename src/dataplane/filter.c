@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "xpro/addr.h"
 #include "dataplane/filter_int.h"
 
 /* --- small helpers --------------------------------------------------------- */
@@ -626,9 +627,7 @@ const char *xf_verdict_name(enum xf_verdict v)
 void xf_key_ipv4(struct xf_key *k, uint32_t dev, uint32_t dst_be)
 {
 	memset(k, 0, sizeof(*k));
-	k->dst[10] = 0xff;
-	k->dst[11] = 0xff;
-	memcpy(&k->dst[12], &dst_be, 4);
+	xpro_addr_from_v4(k->dst, &dst_be);
 	k->dev = dev;
 }
 

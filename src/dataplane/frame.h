@@ -18,6 +18,8 @@
 #include <linux/ipv6.h>
 #include <linux/udp.h>
 
+#include "xpro/addr.h"
+
 struct dp_outer {
 	uint32_t msg_off; /* tunnel message: offset and length in the frame */
 	uint32_t msg_len;
@@ -48,8 +50,7 @@ static inline int dp_frame_outer(const uint8_t *p, uint32_t len, uint16_t port, 
 		if (len < off + sizeof(*ih) || ih->ihl < 5 || ih->protocol != IPPROTO_UDP ||
 		    (ntohs(ih->frag_off) & 0x3fff) || len < off + ih->ihl * 4u)
 			return -1;
-		o->src[10] = o->src[11] = 0xff;
-		memcpy(&o->src[12], &ih->saddr, 4);
+		xpro_addr_from_v4(o->src, &ih->saddr);
 		off += ih->ihl * 4u;
 	} else if (proto == ETH_P_IPV6) {
 		const struct ipv6hdr *ih = (const void *)(p + off);

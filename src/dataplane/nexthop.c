@@ -8,6 +8,7 @@
 #include <string.h>
 #include <urcu.h>
 
+#include "xpro/addr.h"
 #include "dataplane/nexthop.h"
 
 struct nh_slot {
@@ -49,9 +50,7 @@ static bool in_prefix(const uint8_t a[16], const uint8_t p[16], unsigned plen)
 
 static bool is_v4(const uint8_t a[16])
 {
-	static const uint8_t pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	return !memcmp(a, pfx, sizeof(pfx));
+	return xpro_addr_is_v4(a);
 }
 
 struct dp_nh *dp_nh_new(void)

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <urcu.h>
 
+#include "xpro/addr_text.h"
 #include "control/proxy/mgmt.h"
 #include "control/proxy/proxy.h"
 #include "control/proxy/state.h"
@@ -187,31 +188,12 @@ int px_mgmt_own_addr(const char *ifname, uint16_t port, char *out, size_t len)
 /* A peer's published "a.b.c.d:port" / "[v6]:port" as a reply entry; false if it has none. */
 static bool peer_entry(const struct sync_load *l, struct xpro_peer *e)
 {
-	char buf[SYNC_TUN_ADDR_MAX + 1], *colon, *host = buf;
-	struct in_addr v4;
-	unsigned long port;
-	char *end;
+	uint16_t port;
 
-	snprintf(buf, sizeof(buf), "%s", l->tun_addr);
-	colon = strrchr(buf, ':');
-	if (!colon)
-		return false;
-	*colon = 0;
-	port = strtoul(colon + 1, &end, 10);
-	if (*end || !port || port > 65535)
-		return false;
 	memset(e, 0, sizeof(*e));
-	if (*host == '[' && colon > host + 1 && colon[-1] == ']') {
-		colon[-1] = 0;
-		if (inet_pton(AF_INET6, host + 1, e->addr) != 1)
-			return false;
-	} else {
-		if (inet_pton(AF_INET, host, &v4) != 1)
-			return false;
-		e->addr[10] = e->addr[11] = 0xff;
-		memcpy(e->addr + 12, &v4, 4);
-	}
-	e->port = htons((uint16_t)port);
+	if (!xpro_hostport_parse(l->tun_addr, e->addr, &port, XPRO_HP_PORT))
+		return false;
+	e->port = htons(port);
 	e->load = htons((uint16_t)(l->util_permille > 0xffff ? 0xffff : l->util_permille));
 	/* The sync layer drops entries older than a few periods: what is left is fresh. */
 	e->state = XPRO_PEER_AVAILABLE;

@@ -14,6 +14,7 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
+#include "xpro/addr.h"
 #include "control/proxy/proxy.h"
 
 #define NL_BUF 65536
@@ -30,13 +31,10 @@ struct learn {
 
 static void to16(uint8_t out[16], int family, const void *addr)
 {
-	memset(out, 0, 16);
-	if (family == AF_INET) {
-		out[10] = out[11] = 0xff;
-		memcpy(out + 12, addr, 4);
-	} else {
+	if (family == AF_INET)
+		xpro_addr_from_v4(out, addr);
+	else
 		memcpy(out, addr, 16);
-	}
 }
 
 static void on_neigh(struct learn *l, struct nlmsghdr *nh)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xpro/addr_text.h"
 #include "replay.h"
 
 /* ---- containers: growable arrays and an interning hash map -------------------------------- */
@@ -124,33 +125,21 @@ static const struct xr_slot *xr_map_find(const struct xr_map *m, const void *key
 
 /* ---- addresses ------------------------------------------------------------------------------ */
 
-static const uint8_t xr_v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
 bool xr_parse_addr(const char *s, uint8_t a[16])
 {
-	struct in_addr v4;
-
-	if (inet_pton(AF_INET, s, &v4) == 1) {
-		memcpy(a, xr_v4mapped, 12);
-		memcpy(a + 12, &v4, 4);
-		return true;
-	}
-	return inet_pton(AF_INET6, s, a) == 1;
+	return xpro_addr_parse(s, a) != 0;
 }
 
 static void xr_addr_text(const uint8_t a[16], char *buf, size_t len)
 {
-	if (!memcmp(a, xr_v4mapped, 12))
-		inet_ntop(AF_INET, a + 12, buf, (socklen_t)len);
-	else
-		inet_ntop(AF_INET6, a, buf, (socklen_t)len);
+	xpro_addr_format(a, 0, buf, len);
 }
 
 void xr_key(struct xf_key *k, uint32_t dev, const uint8_t a[16])
 {
 	uint32_t be;
 
-	if (memcmp(a, xr_v4mapped, 12)) {
+	if (!xpro_addr_is_v4(a)) {
 		xf_key_ipv6(k, dev, a);
 		return;
 	}

@@ -9,51 +9,23 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "xpro/addr_text.h"
 #include "control/provision.h"
 #include "gen.h"
 
 int gen_parse_hostport(const char *s, uint8_t addr[16], uint8_t *ver, uint16_t *port)
 {
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon = strrchr(s, ':'), *h = s;
-	size_t hl = strlen(s);
-	unsigned long p = 0;
-	char *end;
+	uint16_t p;
+	int v;
 
 	/* "[v6]:port", "v4:port", "v4", "v6" (a bare v6 has several colons). */
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (!rb || (rb[1] && rb[1] != ':'))
-			return -EINVAL;
-		h = s + 1;
-		hl = (size_t)(rb - h);
-		colon = rb[1] ? rb + 1 : NULL;
-	} else if (colon && strchr(s, ':') == colon) {
-		hl = (size_t)(colon - s);
-	} else {
-		colon = NULL;
-	}
-	if (hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	if (colon) {
-		p = strtoul(colon + 1, &end, 10);
-		if (!colon[1] || *end || !p || p > 65535)
-			return -EINVAL;
-	}
 	memset(addr, 0, 16);
-	if (inet_pton(AF_INET, host, addr + 12) == 1) {
-		addr[10] = addr[11] = 0xff;
-		*ver = 4;
-	} else if (inet_pton(AF_INET6, host, addr) == 1) {
-		*ver = 6;
-	} else {
+	v = xpro_hostport_parse(s, addr, &p, XPRO_HP_PORT_OPT);
+	if (!v)
 		return -EINVAL;
-	}
-	if (port && colon)
-		*port = (uint16_t)p;
+	*ver = (uint8_t)v;
+	if (port && p)
+		*port = p;
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "xpro/addr.h"
 #include "sink.h"
 
 #define SINK_BATCH 64
@@ -219,13 +220,10 @@ static int sink_socket(const struct sink_cfg *cfg)
 
 static void sink_src_of(const struct sockaddr_storage *ss, uint8_t src[16])
 {
-	memset(src, 0, 16);
-	if (ss->ss_family == AF_INET6) {
+	if (ss->ss_family == AF_INET6)
 		memcpy(src, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
-	} else {
-		src[10] = src[11] = 0xff;
-		memcpy(src + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-	}
+	else
+		xpro_addr_from_v4(src, &((const struct sockaddr_in *)ss)->sin_addr);
 }
 
 /* ---- the loop ------------------------------------------------------------------------------- */

@@ -8,16 +8,12 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "xpro/addr_text.h"
 #include "sink.h"
 
 static void sink_addr_str(const uint8_t a[16], char *buf, size_t len)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	if (!memcmp(a, mapped, sizeof(mapped)))
-		inet_ntop(AF_INET, a + 12, buf, len);
-	else
-		inet_ntop(AF_INET6, a, buf, len);
+	xpro_addr_format(a, 0, buf, len);
 }
 
 static int sink_flow_cmp(const void *a, const void *b)
