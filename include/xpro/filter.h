@@ -31,9 +31,33 @@
 /* Lookup key: struct xf_key, shared with the XDP drop-map (pair_key.h). */
 
 /*
- * Thresholds, in the units an operator thinks in.  Every field is validated by
- * xf_params_validate(); the bounds are listed in xf_param_table (filter.c).
+ * Thresholds, in the units an operator thinks in: field, unit, lowest,
+ * highest, default.  The one list of bounds and defaults: the engine's
+ * validation (xf_param_table, filter_params.c) and xpro-proxy's option table
+ * (src/control/proxy/opts.c, XF_PARAM_BOUNDS()) are built from it.  The
+ * reasons for the defaults are in docs/algorithm.md.
  */
+#define XF_DAY_MS 86400000
+#define XF_PARAMS(X)                                  \
+	X(tt1_ms, "ms", 1, XF_DAY_MS, 10000)          \
+	X(tt2_ms, "ms", 1, XF_DAY_MS, 1000)           \
+	X(tt3_ms, "ms", 1, XF_DAY_MS, 1000)           \
+	X(tt4_ms, "ms", 1, XF_DAY_MS, 60000)          \
+	X(tf1_pps, "packets/s", 1, 1000000000, 1000)  \
+	X(tf2_pps, "packets/s", 1, 1000000000, 10000) \
+	X(r, "divisor", 1, 1024, 2)                   \
+	X(warn_interval_ms, "ms", 0, XF_DAY_MS, 1000) \
+	X(policy, "fcfs|fair", 0, 1, XF_POLICY_FAIR)  \
+	X(pair_burst_ms, "ms", 1, 60000, 1000)        \
+	X(dst_burst_ms, "ms", 1, 60000, 20)           \
+	X(tflag_ms, "ms", 0, XF_DAY_MS, 3000)         \
+	X(rate_ms, "ms", 1, 60000, 500)
+
+/* XF_PMIN_<field>, XF_PMAX_<field>, XF_PDEF_<field>: the list above as constants. */
+#define XF_PARAM_ENUM_(f, unit, lo, hi, def) XF_PMIN_##f = lo, XF_PMAX_##f = hi, XF_PDEF_##f = def,
+/* An option table's "lowest, highest" for the field f. */
+#define XF_PARAM_BOUNDS(f) XF_PMIN_##f, XF_PMAX_##f
+
 struct xf_params {
 	uint64_t tt1_ms; /* T_T1: a pair idle longer than this restarts its window */
 	uint64_t tt2_ms; /* T_T2: minimum pair window before T_F1 is checked */
@@ -57,6 +81,8 @@ enum xf_policy {
 	XF_POLICY_FAIR = 1, /* max-min fair share of T_F2, rate limiters from the first packet */
 };
 const char *xf_policy_name(unsigned policy);
+
+enum xf_param_bounds { XF_PARAMS(XF_PARAM_ENUM_) };
 
 /* Sensible defaults for IoT devices; the reasons are in docs/algorithm.md. */
 void xf_params_default(struct xf_params *p);

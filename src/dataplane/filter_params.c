@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Filter thresholds: one declarative table (name, unit, bounds, default) from
- * which defaults, validation and error messages all come.  The reasons for the
- * defaults are in docs/algorithm.md.
+ * Filter thresholds: one declarative table (name, unit, bounds, default),
+ * built from XF_PARAMS() in xpro/filter.h, from which defaults, validation
+ * and error messages all come.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -11,24 +11,14 @@
 
 #include "dataplane/filter_int.h"
 
-#define DAY_MS 86400000ULL
+#define XF_PARAM_ROW_(f, unit, lo, hi, def)                                                      \
+	{                                                                                        \
+		#f, unit, offsetof(struct xf_params, f), sizeof(((struct xf_params *)0)->f), lo, \
+		hi, def                                                                          \
+	},
 
 const struct xf_param_desc xf_param_table[] = {
-	{ "tt1_ms", "ms", offsetof(struct xf_params, tt1_ms), 8, 1, DAY_MS, 10000 },
-	{ "tt2_ms", "ms", offsetof(struct xf_params, tt2_ms), 8, 1, DAY_MS, 1000 },
-	{ "tt3_ms", "ms", offsetof(struct xf_params, tt3_ms), 8, 1, DAY_MS, 1000 },
-	{ "tt4_ms", "ms", offsetof(struct xf_params, tt4_ms), 8, 1, DAY_MS, 60000 },
-	{ "tf1_pps", "packets/s", offsetof(struct xf_params, tf1_pps), 8, 1, 1000000000, 1000 },
-	{ "tf2_pps", "packets/s", offsetof(struct xf_params, tf2_pps), 8, 1, 1000000000, 10000 },
-	{ "r", "divisor", offsetof(struct xf_params, r), 4, 1, 1024, 2 },
-	{ "warn_interval_ms", "ms", offsetof(struct xf_params, warn_interval_ms), 4, 0, DAY_MS,
-	  1000 },
-	{ "policy", "fcfs|fair", offsetof(struct xf_params, policy), 4, 0, 1, XF_POLICY_FAIR },
-	{ "pair_burst_ms", "ms", offsetof(struct xf_params, pair_burst_ms), 4, 1, 60000, 1000 },
-	{ "dst_burst_ms", "ms", offsetof(struct xf_params, dst_burst_ms), 4, 1, 60000, 20 },
-	{ "tflag_ms", "ms", offsetof(struct xf_params, tflag_ms), 4, 0, DAY_MS, 3000 },
-	{ "rate_ms", "ms", offsetof(struct xf_params, rate_ms), 4, 1, 60000, 500 },
-	{ NULL, NULL, 0, 0, 0, 0, 0 },
+	XF_PARAMS(XF_PARAM_ROW_){ NULL, NULL, 0, 0, 0, 0, 0 },
 };
 
 uint64_t xf_param_get(const struct xf_params *p, const struct xf_param_desc *d)

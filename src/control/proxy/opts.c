@@ -15,7 +15,6 @@
 #include "control/proxy/config.h"
 
 #define DAY_MS 86400000ULL
-#define PPS_MAX 1000000000ULL
 
 static const struct px_opt_enum xdp_modes[] = {
 	{ "native", PX_XDP_NATIVE },
@@ -58,9 +57,9 @@ static const struct px_opt_enum log_levels[] = {
 #define ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 
 /*
- * Threshold bounds and defaults are the filter engine's (filter_params.c);
- * test_opts checks that they agree, so a bad value is reported here, under
- * the operator's name for it, before the engine sees it.
+ * Threshold bounds come from the engine's one list (XF_PARAMS() in
+ * xpro/filter.h), so a bad value is reported here, under the operator's name
+ * for it, before the engine sees it; test_opts checks defaults agree too.
  */
 const struct px_opt px_opts[] = {
 	{ "iface", 'i', PX_OT_STR, FLD(ifname), 0, 0, 0, NULL, NULL, "", "NAME",
@@ -88,34 +87,37 @@ const struct px_opt px_opts[] = {
 	  "tunnel port", NULL, 0 },
 	{ "hold-ms", 0, PX_OT_U64, FLD(hold_ms), 0, 1, DAY_MS, NULL, NULL, "ms", "MS",
 	  "how long a flagged pair is dropped in XDP", NULL, RT },
-	{ "tt1-ms", 0, PX_OT_U64, FLD(params.tt1_ms), 0, 1, DAY_MS, NULL, NULL, "ms", "MS",
-	  "T_T1: a pair idle this long restarts its window", NULL, RT },
-	{ "tt2-ms", 0, PX_OT_U64, FLD(params.tt2_ms), 0, 1, DAY_MS, NULL, NULL, "ms", "MS",
-	  "T_T2: minimum pair window before T_F1 is checked", NULL, RT },
-	{ "tt3-ms", 0, PX_OT_U64, FLD(params.tt3_ms), 0, 1, DAY_MS, NULL, NULL, "ms", "MS",
-	  "T_T3: minimum destination window before T_F2 is checked", NULL, RT },
-	{ "tt4-ms", 0, PX_OT_U64, FLD(params.tt4_ms), 0, 1, DAY_MS, NULL, NULL, "ms", "MS",
-	  "T_T4: window length at which sync decays counts", NULL, RT },
-	{ "tf1", 0, PX_OT_U64, FLD(params.tf1_pps), 0, 1, PPS_MAX, NULL, NULL, "packets/s", "PPS",
-	  "T_F1: max rate of one (device, destination) pair", NULL, RT },
-	{ "tf2", 0, PX_OT_U64, FLD(params.tf2_pps), 0, 1, PPS_MAX, NULL, NULL, "packets/s", "PPS",
-	  "T_F2: max rate towards one destination, all devices", NULL, RT },
-	{ "r", 0, PX_OT_U32, FLD(params.r), 0, 1, 1024, NULL, NULL, "divisor", "N",
+	{ "tt1-ms", 0, PX_OT_U64, FLD(params.tt1_ms), 0, XF_PARAM_BOUNDS(tt1_ms), NULL, NULL, "ms",
+	  "MS", "T_T1: a pair idle this long restarts its window", NULL, RT },
+	{ "tt2-ms", 0, PX_OT_U64, FLD(params.tt2_ms), 0, XF_PARAM_BOUNDS(tt2_ms), NULL, NULL, "ms",
+	  "MS", "T_T2: minimum pair window before T_F1 is checked", NULL, RT },
+	{ "tt3-ms", 0, PX_OT_U64, FLD(params.tt3_ms), 0, XF_PARAM_BOUNDS(tt3_ms), NULL, NULL, "ms",
+	  "MS", "T_T3: minimum destination window before T_F2 is checked", NULL, RT },
+	{ "tt4-ms", 0, PX_OT_U64, FLD(params.tt4_ms), 0, XF_PARAM_BOUNDS(tt4_ms), NULL, NULL, "ms",
+	  "MS", "T_T4: window length at which sync decays counts", NULL, RT },
+	{ "tf1", 0, PX_OT_U64, FLD(params.tf1_pps), 0, XF_PARAM_BOUNDS(tf1_pps), NULL, NULL,
+	  "packets/s", "PPS", "T_F1: max rate of one (device, destination) pair", NULL, RT },
+	{ "tf2", 0, PX_OT_U64, FLD(params.tf2_pps), 0, XF_PARAM_BOUNDS(tf2_pps), NULL, NULL,
+	  "packets/s", "PPS", "T_F2: max rate towards one destination, all devices", NULL, RT },
+	{ "r", 0, PX_OT_U32, FLD(params.r), 0, XF_PARAM_BOUNDS(r), NULL, NULL, "divisor", "N",
 	  "Algorithm 1 decay divisor", NULL, RT },
-	{ "warn-interval-ms", 0, PX_OT_U32, FLD(params.warn_interval_ms), 0, 0, DAY_MS, NULL, NULL,
-	  "ms", "MS", "min gap between overload warnings to one device", NULL, RT },
-	{ "dst-policy", 0, PX_OT_ENUM, FLD(params.policy), 0, 0, 1, dst_policies, NULL, "",
-	  "POLICY",
+	{ "warn-interval-ms", 0, PX_OT_U32, FLD(params.warn_interval_ms), 0,
+	  XF_PARAM_BOUNDS(warn_interval_ms), NULL, NULL, "ms", "MS",
+	  "min gap between overload warnings to one device", NULL, RT },
+	{ "dst-policy", 0, PX_OT_ENUM, FLD(params.policy), 0, XF_PARAM_BOUNDS(policy), dst_policies,
+	  NULL, "", "POLICY",
 	  "how a destination over T_F2 is shared: fair (max-min fair share) or fcfs (Algorithm 2)",
 	  NULL, RT },
-	{ "pair-burst-ms", 0, PX_OT_U32, FLD(params.pair_burst_ms), 0, 1, 60000, NULL, NULL, "ms",
-	  "MS", "fair: burst a pair may send above T_F1", NULL, RT },
-	{ "dst-burst-ms", 0, PX_OT_U32, FLD(params.dst_burst_ms), 0, 1, 60000, NULL, NULL, "ms",
-	  "MS", "fair: burst above T_F2 and above a sender's share", NULL, RT },
-	{ "tflag-ms", 0, PX_OT_U32, FLD(params.tflag_ms), 0, 0, DAY_MS, NULL, NULL, "ms", "MS",
-	  "fair: excess over T_F1 (in ms of T_F1) before the pair is dropped in XDP", NULL, RT },
-	{ "rate-ms", 0, PX_OT_U32, FLD(params.rate_ms), 0, 1, 60000, NULL, NULL, "ms", "MS",
-	  "fair: time constant of the senders' rate estimates", NULL, RT },
+	{ "pair-burst-ms", 0, PX_OT_U32, FLD(params.pair_burst_ms), 0,
+	  XF_PARAM_BOUNDS(pair_burst_ms), NULL, NULL, "ms", "MS",
+	  "fair: burst a pair may send above T_F1", NULL, RT },
+	{ "dst-burst-ms", 0, PX_OT_U32, FLD(params.dst_burst_ms), 0, XF_PARAM_BOUNDS(dst_burst_ms),
+	  NULL, NULL, "ms", "MS", "fair: burst above T_F2 and above a sender's share", NULL, RT },
+	{ "tflag-ms", 0, PX_OT_U32, FLD(params.tflag_ms), 0, XF_PARAM_BOUNDS(tflag_ms), NULL, NULL,
+	  "ms", "MS", "fair: excess over T_F1 (in ms of T_F1) before the pair is dropped in XDP",
+	  NULL, RT },
+	{ "rate-ms", 0, PX_OT_U32, FLD(params.rate_ms), 0, XF_PARAM_BOUNDS(rate_ms), NULL, NULL,
+	  "ms", "MS", "fair: time constant of the senders' rate estimates", NULL, RT },
 	{ "max-records", 0, PX_OT_U32, FLD(limits.max_records), 0, 1, 1 << 28, NULL, NULL, "pairs",
 	  "N", "live (device, destination) pairs", NULL, 0 },
 	{ "max-dsts", 0, PX_OT_U32, FLD(limits.max_dsts_per_dev), 0, 1, 1 << 20, NULL, NULL,
