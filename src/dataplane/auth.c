@@ -148,7 +148,7 @@ static int header_check(const uint8_t *msg, size_t len, struct tun_pkt *out)
 	/* PROBE_REPLY and OVERLOAD go the other way: a reflected one is refused here. */
 	if (out->type < 1 || out->type > XPRO_MSG_TO_PROXY_MAX)
 		return -TUN_REJ_TYPE;
-	/* ENCRYPTED is known but unsupported until issue 5: refused like the rest. */
+	/* ENCRYPTED is known, but this proxy does not decrypt (it never says ENC_OK). */
 	if (h.flags || h.reserved)
 		return -TUN_REJ_FLAGS;
 	return 0;

@@ -2,7 +2,7 @@
 /*
  * The status file: every counter of the proxy as one JSON object, written
  * to a temporary file and renamed over the old one so readers never see half
- * of it.  Tests and operators read it until xproctl exists (issue 6).
+ * of it.  xproctl and the tests read it.
  */
 #include <errno.h>
 #include <inttypes.h>
