@@ -70,7 +70,7 @@ TOOLS          := $(B)/xpro-replay $(if $(PROXY_OBJS),$(B)/xpro-proxy) \
 # Keep objects that pattern rules build on the way (make would delete them).
 .SECONDARY:
 
-all: $(BPF_OBJS) $(GEN_BPF_OBJS) $(TOOLS) $(UNIT_BINS) $(BENCH_BINS) $(BPFT_BINS) $(SYNCT_BINS)
+# all: the one rule is below the sections that define its parts (after xproctl).
 
 # The tiers of `make test`, in order; `make help` prints them from here.
 TIERS := unit unit-asan conc-tsan bpf-test sync-test fuzz integration format-check eval-quick
@@ -232,7 +232,7 @@ test: deps
 	@XPRO_TEST_SUMMARY=$(SUMMARY) $(MAKE) --no-print-directory $(TIERS)
 	@awk '{p += $$2; f += $$3} END {printf "test: %d passed, %d failed\n", p, f}' $(SUMMARY)
 
-# --- modem-fw host tests (issue 5): the library with fakes, linked beside the proxy's ---
+# --- modem-fw host tests: the library with fakes, linked beside the proxy's ---
 MFW_SRCS   := $(wildcard modem-fw/src/*.c)
 MFW_HDRS   := $(wildcard modem-fw/include/*.h modem-fw/src/*.h)
 MFWT_MAINS := $(wildcard tests/modem/test_*.c)
@@ -249,7 +249,6 @@ $(B)/tests/modem/%: $(B)/tests/modem/%.o $(addprefix $(B)/,$(MFWT_SRCS:.c=.o)) $
 $(B)/asan/tests/modem/%: $(B)/asan/tests/modem/%.o $(addprefix $(B)/asan/,$(MFWT_SRCS:.c=.o)) \
 		$(B)/asan/libxpro-dp.a
 	$(CC) $(CFLAGS_BASE) $(SAN_ASAN) $^ -o $@ -lcmocka -lsodium $(LIBS)
-all: $(MFWT_BINS)
 unit: $(MFWT_BINS) tests/modem/test_cross.sh
 unit-asan: $(MFWT_BINS_ASAN)
 
@@ -284,31 +283,33 @@ format-check:
 clean:
 	rm -rf $(B)
 
-# --- xpro-modem (issue 5): the Linux port of modem-fw over TUN ---------------------
+# --- xpro-modem: the Linux port of modem-fw over TUN ---------------------
 XM_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard modem-fw/linux/*.c) $(MFW_SRCS))
 $(XM_OBJS): ALL_CFLAGS += -Imodem-fw/include
 $(XM_OBJS): $(MFW_HDRS) $(wildcard modem-fw/linux/*.h)
 # The protocol core is header-only; of the proxy it needs the provisioning parser alone.
 $(B)/xpro-modem: $(XM_OBJS) $(B)/src/control/provision.o
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lsodium
-all: $(B)/xpro-modem
 
-# --- xproctl (issue 6): the control tool; fmt.c also linked by its unit test -------
+# --- xproctl: the control tool; fmt.c also linked by its unit test -------
 XPROCTL_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard src/control/xproctl/*.c))
 $(B)/xproctl: $(XPROCTL_OBJS)
 	$(CC) $(ALL_CFLAGS) $^ -o $@
 $(B)/tests/test_xproctl_fmt: $(B)/src/control/xproctl/fmt.o
 $(B)/asan/tests/test_xproctl_fmt: $(B)/asan/src/control/xproctl/fmt.o
-all: $(B)/xproctl
 
-# --- docker testbed (issue 6, docker/README.md): images from debootstrap, no registry -----
+# --- all: everything the tiers, the demo and the benchmarks run -------------------------
+all: $(BPF_OBJS) $(GEN_BPF_OBJS) $(TOOLS) $(B)/xpro-modem $(B)/xproctl $(UNIT_BINS) \
+	$(MFWT_BINS) $(BENCH_BINS) $(BPFT_BINS) $(SYNCT_BINS)
+
+# --- docker testbed (docker/README.md): images from debootstrap, no registry -----
 .PHONY: docker-image docker-testbed
 docker-image: all
 	@docker/image.sh
 docker-testbed: all
 	@docker/testbed.sh
 
-# --- evaluation (issue 7): make eval [QUICK=1]; the quick run is also a tier of make test --
+# --- evaluation: make eval [QUICK=1]; the quick run is also a tier of make test --
 .PHONY: eval eval-quick
 eval: all
 	@scripts/eval/run.sh $(if $(filter 1,$(QUICK)),--quick)
