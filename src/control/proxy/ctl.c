@@ -24,15 +24,6 @@
 #define CTL_IO_MS 1000 /* a client that stalls is dropped after this */
 #define CTL_RATE_MS 1000 /* rates: one snapshot a second */
 
-const char *const px_xdp_stat_names[XPRO_XDP_NSTATS] = {
-	[XPRO_XDP_PASS_OTHER] = "pass_other",
-	[XPRO_XDP_REDIRECT] = "redirect",
-	[XPRO_XDP_PASS_NO_XSK] = "pass_no_xsk",
-	[XPRO_XDP_DROP_MALFORMED] = "drop_malformed",
-	[XPRO_XDP_DROP_UNKNOWN_DEV] = "drop_unknown_dev",
-	[XPRO_XDP_DROP_FLAGGED] = "drop_flagged",
-};
-
 static uint64_t drop_map_size(int fd)
 {
 	struct xf_key k[2];

@@ -71,8 +71,6 @@ struct px_counters {
 /* Fill c.  ctl or metrics thread (a registered RCU reader). */
 void px_counters_read(struct px_state *s, struct px_counters *c);
 
-extern const char *const px_xdp_stat_names[XPRO_XDP_NSTATS];
-
 /* metrics.c: the HTTP thread; addr is "ADDR:PORT".  Returns 0 or -errno (logged). */
 struct px_metrics;
 struct px_metrics *px_metrics_start(struct px_state *s, const char *addr);

@@ -154,7 +154,7 @@ static void cmd_status(struct px_ctl *ctl, FILE *f)
 	const struct px_counters *p = ctl->prev, *q = ctl->cur;
 	uint64_t dt = p->t_ns && q->t_ns > p->t_ns ? q->t_ns - p->t_ns : 0;
 	uint64_t rx = 0, tx = 0, v[XF_NVERDICTS] = { 0 }, xr[XPRO_XDP_NSTATS] = { 0 };
-	const char *verd[XF_NVERDICTS];
+	const char *verd[XF_NVERDICTS], *xdp[XPRO_XDP_NSTATS];
 
 	px_counters_read(ctl->s, &c);
 	for (int i = 0; i < c.nw; i++) {
@@ -165,6 +165,8 @@ static void cmd_status(struct px_ctl *ctl, FILE *f)
 	}
 	for (int k = 0; k < XF_NVERDICTS; k++)
 		verd[k] = xf_verdict_name(k);
+	for (int k = 0; k < XPRO_XDP_NSTATS; k++)
+		xdp[k] = xpro_xdp_stat_name(k);
 	for (int k = 0; k < XPRO_XDP_NSTATS && p->xdp_ok && q->xdp_ok; k++)
 		xr[k] = rate(p->xdp_pk[k], q->xdp_pk[k], dt);
 	fprintf(f,
@@ -182,9 +184,9 @@ static void cmd_status(struct px_ctl *ctl, FILE *f)
 	}
 	fputs("],", f);
 	if (c.xdp_ok) {
-		write_u64s(f, "xdp", c.xdp_pk, px_xdp_stat_names, 0, XPRO_XDP_NSTATS);
+		write_u64s(f, "xdp", c.xdp_pk, xdp, 0, XPRO_XDP_NSTATS);
 		fputc(',', f);
-		write_u64s(f, "xdp_pps", xr, px_xdp_stat_names, 0, XPRO_XDP_NSTATS);
+		write_u64s(f, "xdp_pps", xr, xdp, 0, XPRO_XDP_NSTATS);
 	} else {
 		fputs("\"xdp\":null", f);
 	}

@@ -76,7 +76,7 @@ void px_metrics_write(FILE *f, const struct px_counters *c, const char *iface)
 		for (int k = 0; k < XPRO_XDP_NSTATS; k++)
 			fprintf(f,
 				"xpro_xdp_packets_total{iface=\"%s\",action=\"%s\"} %" PRIu64 "\n",
-				iface, px_xdp_stat_names[k], c->xdp_pk[k]);
+				iface, xpro_xdp_stat_name(k), c->xdp_pk[k]);
 	}
 #define ONE(name, type, help, val)                                                               \
 	do {                                                                                     \

@@ -85,8 +85,11 @@ static void write_sync(FILE *f, const struct px_state *s)
 static void write_all(FILE *f, const struct px_state *s)
 {
 	uint64_t pk[XPRO_XDP_NSTATS], by[XPRO_XDP_NSTATS];
+	const char *xdp[XPRO_XDP_NSTATS];
 	struct xf_engine_stats es;
 
+	for (int k = 0; k < XPRO_XDP_NSTATS; k++)
+		xdp[k] = xpro_xdp_stat_name(k);
 	fprintf(f, "{\"iface\":\"%s\",\"port\":%u,\"uptime_ms\":%" PRIu64 ",\"workers\":[",
 		s->cfg.ifname, s->cfg.port,
 		(uint64_t)((xf_now_ns() - s->started_ns) / XF_NSEC_PER_MSEC));
@@ -97,7 +100,7 @@ static void write_all(FILE *f, const struct px_state *s)
 	}
 	fputs("],", f);
 	if (s->xdp.skel && !px_xdp_counters(&s->xdp, pk, by))
-		write_u64s(f, "xdp", pk, px_xdp_stat_names, XPRO_XDP_NSTATS);
+		write_u64s(f, "xdp", pk, xdp, XPRO_XDP_NSTATS);
 	else
 		fputs("\"xdp\":null", f);
 	xf_engine_stats(s->env.engine, &es);
