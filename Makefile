@@ -65,7 +65,7 @@ TOOLS          := $(B)/xpro-replay $(if $(PROXY_OBJS),$(B)/xpro-proxy) \
 
 .PHONY: all deps test unit unit-asan conc-tsan bpf-test sync-test fuzz integration format \
 	format-check \
-	bench demo help clean config-doc
+	bench demo help clean config-doc metrics-doc
 .DEFAULT_GOAL := all
 # Keep objects that pattern rules build on the way (make would delete them).
 .SECONDARY:
@@ -93,6 +93,7 @@ help:
 	@echo "make demo       run a proxy on a namespace testbed under attack; print who got what"
 	@echo "make format     apply .clang-format"
 	@echo "make config-doc rewrite docs/config.md from xpro-proxy's key table"
+	@echo "make metrics-doc  rewrite docs/metrics.md's field list from the counter table"
 	@echo "make docker-testbed  three proxies, devices, victim in docker compose; attack"
 	@echo "                with sync on and off; print the outcome (make docker-image: images)"
 	@echo "make eval       measure the paper's claims on the testbed; regenerate docs/evaluation.md"
@@ -220,6 +221,18 @@ $(B)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(PXCFG_SRCS) $(DP_SRCS) src/dat
 		$(DP_SRCS) src/dataplane/alloc_libc.c -o $@ $(LIBS_XDP) $(LIBS)
 config-doc: $(B)/xpro-proxy
 	$(B)/xpro-proxy --help-config-md >docs/config.md
+
+# The counter table (counters_table.c, counters.c) alone, with xproctl's JSON reader to read back what it
+# prints; docs/metrics.md's field list is printed from the same table (make metrics-doc).
+CTRT_OBJS := src/control/proxy/counters.o src/control/proxy/counters_table.o \
+	src/control/xproctl/fmt.o
+$(B)/tests/test_counters: $(B)/tests/unit/test_counters.o $(CTRT_OBJS:%=$(B)/%) $(B)/libxpro-dp.a
+	$(CC) $(ALL_CFLAGS) $^ -o $@ -lcmocka $(LIBS) -ljemalloc -lm
+$(B)/asan/tests/test_counters: $(B)/asan/tests/unit/test_counters.o $(CTRT_OBJS:%=$(B)/asan/%) \
+		$(B)/asan/libxpro-dp.a
+	$(CC) $(CFLAGS_BASE) $(SAN_ASAN) $^ -o $@ -lcmocka $(LIBS) -lm
+metrics-doc: $(B)/tests/test_counters
+	$(B)/tests/test_counters --update-doc
 
 integration: all
 	@scripts/run-tests.sh "integration" $(INTEG)

@@ -46,10 +46,10 @@ for tag in runs:
     for i in range(3):
         p = r[f"p{i}"]
         sy = (p or {}).get("sync") or {}
-        print(f"  proxy{i}: rx {ws(p, 'rx')} PASS {verd(p, 'PASS')} DROP_DST "
+        print(f"  proxy{i}: rx {ws(p, 'rx_packets')} PASS {verd(p, 'PASS')} DROP_DST "
               f"{verd(p, 'DROP_DST')} DROP_PAIR {verd(p, 'DROP_PAIR')}; sync "
               f"{sy.get('state', 'off')} rounds {sy.get('rounds_ok', 0)} failed "
-              f"{sy.get('rounds_failed', 0)} others {sy.get('others', 0)}")
+              f"{sy.get('rounds_failed', 0)} others {sy.get('other_proxies', 0)}")
     print(f"  victim    198.18.9.100: offered {offered} in {dur:.1f} s, received "
           f"{vic.get('received')} ({(vic.get('received') or 0) / dur:.0f} pps; T_F2 {TF2})")
     print(f"  bystander 198.18.9.101: offered {gb.get('sent')}, received {bys.get('received')}")
@@ -87,7 +87,7 @@ for tag in runs:
     offered = safe(lambda: True) and sum((g or {}).get("sent", 0) for g in G)
     if tag == "on":
         ok("sync on: every proxy synced with the master and saw the other two",
-           safe(lambda: all(p["sync"]["state"] == "up" and p["sync"]["others"] == 2
+           safe(lambda: all(p["sync"]["state"] == "up" and p["sync"]["other_proxies"] == 2
                             and p["sync"]["rounds_failed"] == 0 for p in P)))
         ok("sync on: every proxy dropped victim-bound traffic (DROP_DST)",
            safe(lambda: all(verd(p, "DROP_DST") > 0 for p in P)))

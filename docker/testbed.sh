@@ -131,7 +131,7 @@ out = []
 for i in range(3):
     try:
         s = json.load(open(f"{sys.argv[1]}/p{i}.json"))
-        out.append(sum(w["rx"] for w in s["workers"]))
+        out.append(sum(w["rx_packets"] for w in s["workers"]))
     except (OSError, ValueError, KeyError):
         out.append(-1)
 print(out)

@@ -165,7 +165,7 @@ ok = lambda a, b: "matches" if a == b else "MISMATCH: lost elsewhere?"
 print()
 print("  Cross-check with the proxy's own counters:")
 print("    XDP dropped %d packets of flagged pairs (column XDP: %d, %s);"
-      % (proxy["xdp"]["drop_flagged"], tot[2], ok(proxy["xdp"]["drop_flagged"], tot[2])))
+      % (proxy["xdp_packets"]["drop_flagged"], tot[2], ok(proxy["xdp_packets"]["drop_flagged"], tot[2])))
 print("    The filter dropped %d (column Alg. 2: %d, %s): %d because the pair was over T_F1"
       % (pv, tot[3], ok(pv, tot[3]), verd("DROP_PAIR")))
 print("    (DROP_PAIR; kept up, the pair is flagged), %d over a share of T_F2 (DROP_DST)."
@@ -186,7 +186,7 @@ print("  devices and still take their part of T_F2.")
 
 # ---- rejected, and why ----
 b = gens["bad"]["kinds"]
-xdp = proxy["xdp"]
+xdp = proxy["xdp_packets"]
 rej = lambda r: sum(w["rejected"][r] for w in proxy["workers"])
 print()
 print("Bad packets: refused before the filter, never forwarded, never given any state")

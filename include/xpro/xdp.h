@@ -52,16 +52,47 @@ struct xpro_dev_val {
 	__u8 pad[3];
 };
 
-/* Per-CPU counters, XPRO_MAP_STATS index. */
+/*
+ * Per-CPU counters, XPRO_MAP_STATS index: one row per outcome of the
+ * program, X(ID, name, meaning).  The rows make the enum (XPRO_XDP_ID) and
+ * the names userspace prints (xpro_xdp_stat_name(): the keys of the status
+ * file's "xdp_packets", the action label of /metrics, docs/metrics.md), so
+ * an outcome cannot be added without its name.
+ */
+#define XPRO_XDP_STATS(X)                                                                    \
+	X(PASS_OTHER, pass_other, "not tunnel traffic: passed to the kernel")                \
+	X(REDIRECT, redirect, "tunnel packet handed to the AF_XDP socket of its queue")      \
+	X(PASS_NO_XSK, pass_no_xsk, "tunnel packet, no AF_XDP socket on its queue: passed")  \
+	X(DROP_MALFORMED, drop_malformed, "tunnel port, bad header or lengths: dropped")     \
+	X(DROP_UNKNOWN_DEV, drop_unknown_dev, "device not provisioned or inactive: dropped") \
+	X(DROP_FLAGGED, drop_flagged, "pair in the drop-map, hold not ended: dropped")
+
+#define XPRO_XDP_STAT_ENUM(id, name, meaning) XPRO_XDP_##id,
 enum xpro_xdp_stat {
-	XPRO_XDP_PASS_OTHER = 0, /* not tunnel traffic: to the kernel */
-	XPRO_XDP_REDIRECT, /* tunnel packet handed to the AF_XDP socket */
-	XPRO_XDP_PASS_NO_XSK, /* tunnel packet, no socket on this queue */
-	XPRO_XDP_DROP_MALFORMED, /* tunnel port, bad header or lengths */
-	XPRO_XDP_DROP_UNKNOWN_DEV, /* device not provisioned or inactive */
-	XPRO_XDP_DROP_FLAGGED, /* pair in the drop-map, not expired */
+	XPRO_XDP_STATS(XPRO_XDP_STAT_ENUM) /* XPRO_XDP_PASS_OTHER = 0, ... in row order */
 	XPRO_XDP_NSTATS,
 };
+#undef XPRO_XDP_STAT_ENUM
+
+/* "redirect" for XPRO_XDP_REDIRECT; NULL past the last. */
+static inline const char *xpro_xdp_stat_name(unsigned int k)
+{
+#define XPRO_XDP_STAT_NAME(id, name, meaning) [XPRO_XDP_##id] = #name,
+	static const char *const names[XPRO_XDP_NSTATS] = { XPRO_XDP_STATS(XPRO_XDP_STAT_NAME) };
+#undef XPRO_XDP_STAT_NAME
+
+	return k < XPRO_XDP_NSTATS ? names[k] : (const char *)0;
+}
+
+/* What the outcome means, for docs/metrics.md; NULL past the last. */
+static inline const char *xpro_xdp_stat_help(unsigned int k)
+{
+#define XPRO_XDP_STAT_HELP(id, name, meaning) [XPRO_XDP_##id] = meaning,
+	static const char *const help[XPRO_XDP_NSTATS] = { XPRO_XDP_STATS(XPRO_XDP_STAT_HELP) };
+#undef XPRO_XDP_STAT_HELP
+
+	return k < XPRO_XDP_NSTATS ? help[k] : (const char *)0;
+}
 
 struct xpro_xdp_counter {
 	__u64 packets;

@@ -27,12 +27,12 @@ def proxy_row():
     except (OSError, ValueError, TypeError):
         return {}
     ws = s["workers"]
-    return {"rx": sum(w["rx"] for w in ws),
+    return {"rx": sum(w["rx_packets"] for w in ws),
             "pass": sum(w["verdicts"]["PASS"] for w in ws),
             "drop_pair": sum(w["verdicts"]["DROP_PAIR"] for w in ws),
             "drop_dst": sum(w["verdicts"]["DROP_DST"] for w in ws),
-            "flagged": sum(w["flagged"] for w in ws),
-            "xdp_drop_flagged": (s.get("xdp") or {}).get("drop_flagged", 0)}
+            "flagged": sum(w["pairs_flagged"] for w in ws),
+            "xdp_drop_flagged": (s.get("xdp_packets") or {}).get("drop_flagged", 0)}
 
 
 def nft_row():

@@ -51,7 +51,7 @@ point()
 	for s in va vl by; do
 		xpi_stop $s
 	done
-	xpi_py "','.join(map(str, ['$sw', $n, $r, $n * $r, $TF1, $TF2, $SECS, ga.sent, va.received, proxy.xdp.drop_flagged + verd(proxy, 'DROP_PAIR'), proxy.xdp.drop_flagged, verd(proxy, 'DROP_PAIR'), verd(proxy, 'DROP_DST'), ws(proxy, 'flagged'), gl.sent, vl.received, gb.sent, by.received, '$pol']))" \
+	xpi_py "','.join(map(str, ['$sw', $n, $r, $n * $r, $TF1, $TF2, $SECS, ga.sent, va.received, proxy.xdp_packets.drop_flagged + verd(proxy, 'DROP_PAIR'), proxy.xdp_packets.drop_flagged, verd(proxy, 'DROP_PAIR'), verd(proxy, 'DROP_DST'), ws(proxy, 'pairs_flagged'), gl.sent, vl.received, gb.sent, by.received, '$pol']))" \
 		ga va vl by gl gb proxy >>"$OUT"
 }
 

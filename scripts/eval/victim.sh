@@ -138,9 +138,9 @@ for m in ("none", "nft", "fcfs", "fair"):
     low = va["received"] - heavy
     sm.writerow([m, $PRE, $NLOW, $RLOW, $NHEAVY, $RHEAVY, $ATK, $TF1, $TF2, ga["sent"] + gh["sent"],
                  va["received"], gl["sent"], vl["received"], gb["sent"], by["received"],
-                 (p.get("xdp") or {}).get("drop_flagged", 0), verd(p, "DROP_PAIR"),
+                 (p.get("xdp_packets") or {}).get("drop_flagged", 0), verd(p, "DROP_PAIR"),
                  verd(p, "DROP_DST"), int(last.get("nft_pair_drop", 0)),
-                 int(last.get("nft_dst_drop", 0)), sum(w["flagged"] for w in p["workers"]),
+                 int(last.get("nft_dst_drop", 0)), sum(w["pairs_flagged"] for w in p["workers"]),
                  ga["sent"], low, gh["sent"], heavy])
     frac = lambda a, b: "%.4f" % (a / b if b else 0)
     cl.writerow([m, frac(vl["received"], gl["sent"]), frac(by["received"], gb["sent"]),

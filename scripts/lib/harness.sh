@@ -263,7 +263,7 @@ xpi_gen_bg()
 # equal over three consecutive status writes.
 xpi_settle()
 {
-	local expr=${1:-'ws(s, "rx"), s.xdp'} last="" cur same=0 i f
+	local expr=${1:-'ws(s, "rx_packets"), s.xdp_packets'} last="" cur same=0 i f
 	local files=("${@:2}")
 	[ ${#files[@]} -gt 0 ] || files=("${XPI_STATS:?}")
 	for ((i = 0; i < 100 && same < 3; i++)); do

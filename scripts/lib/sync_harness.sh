@@ -59,7 +59,7 @@ xps_settle()
 	for ((p = 0; p < n; p++)); do
 		files+=("$XPI_T/proxy$p.json")
 	done
-	xpi_settle 'ws(s, "rx")' "${files[@]}"
+	xpi_settle 'ws(s, "rx_packets")' "${files[@]}"
 }
 
 # xps_watch_drops N T0: in the background, the first time each proxy's status file shows a

@@ -273,18 +273,18 @@ def case_rate(case, s1, s2):
             return None
         return (b["packets"] - a["packets"]) * 1e9 / (b["t"] - a["t"])
     if case == "xdp_drop_flagged":
-        return status_rate(s1, s2, lambda st: st["xdp"]["drop_flagged"])
+        return status_rate(s1, s2, lambda st: st["xdp_packets"]["drop_flagged"])
     if case == "userspace_drop":
         return status_rate(s1, s2, lambda st: wsum(st, ("verdicts", "DROP_DST")))
     if case.startswith("reflect") or case.startswith("full"):
-        return status_rate(s1, s2, lambda st: wsum(st, ("tx",)))
-    return status_rate(s1, s2, lambda st: wsum(st, ("rx",)))
+        return status_rate(s1, s2, lambda st: wsum(st, ("tx_packets",)))
+    return status_rate(s1, s2, lambda st: wsum(st, ("rx_packets",)))
 
 
 def worker_cost(s1, s2):
     """Worker CPU per packet received (ns: total, user, system) and busy fraction."""
     a, b = s1.get("worker"), s2.get("worker")
-    rx = status_rate(s1, s2, lambda st: wsum(st, ("rx",)))
+    rx = status_rate(s1, s2, lambda st: wsum(st, ("rx_packets",)))
     if not a or not b or b["t"] <= a["t"] or not rx:
         return {}
     dt = b["t"] - a["t"]
@@ -303,8 +303,9 @@ def losses(s1, s2):
     if a and b and b["rx"] > a["rx"]:
         out["ring_drop"] = (b["rx_dropped"] - a["rx_dropped"]) / (b["rx"] - a["rx"])
     try:
-        tx = wsum(s2["status"], ("tx",)) - wsum(s1["status"], ("tx",))
-        tf = wsum(s2["status"], ("tx_fail",)) - wsum(s1["status"], ("tx_fail",))
+        tx = wsum(s2["status"], ("tx_packets",)) - wsum(s1["status"], ("tx_packets",))
+        tf = (wsum(s2["status"], ("tx_fail_packets",))
+              - wsum(s1["status"], ("tx_fail_packets",)))
         if tx + tf > 0:
             out["tx_fail"] = tf / (tx + tf)
     except (TypeError, KeyError):
@@ -398,7 +399,7 @@ def collect(rdir, why=None):
             other = max(0.0, 100.0 - idle[1] - steal[1] - 100.0 * wc["busy"])
         runs.setdefault(case, []).append({
             "trial": int(trial), "rate": case_rate(case, s1, s2),
-            "rx_rate": status_rate(s1, s2, lambda st: wsum(st, ("rx",))),
+            "rx_rate": status_rate(s1, s2, lambda st: wsum(st, ("rx_packets",))),
             "offered": link_rate(s1, s2, "proxy_link"),
             "ns": wc.get("ns"), "busy": wc.get("busy"), "user_ns": wc.get("user_ns"),
             "sys_ns": wc.get("sys_ns"), "sleeps": wc.get("sleeps_per_kpkt"), "napi_cpu": ncpu, "napi_share": nshare,
@@ -522,12 +523,16 @@ def summary(rdir):
         tot = {"gen_sent": sum(r["gen"].get("sent", 0) for r in rs)}
         st = [r["fin"].get("status") for r in rs if r["fin"].get("status")]
         if st:
-            tot["xdp_redirect"] = sum(s["xdp"]["redirect"] for s in st)
-            tot["xdp_drop_flagged"] = sum(s["xdp"]["drop_flagged"] for s in st)
-            tot["xdp_drop_other"] = sum(s["xdp"]["drop_malformed"] + s["xdp"]["drop_unknown_dev"]
+            tot["xdp_redirect"] = sum(s["xdp_packets"]["redirect"] for s in st)
+            tot["xdp_drop_flagged"] = sum(s["xdp_packets"]["drop_flagged"] for s in st)
+            tot["xdp_drop_other"] = sum(s["xdp_packets"]["drop_malformed"]
+                                        + s["xdp_packets"]["drop_unknown_dev"]
                                         for s in st)
-            for k in ("rx", "tx", "tx_fail", "tx_kernel", "not_tunnel", "flagged"):
-                tot[k] = sum(wsum(s, (k,)) for s in st)
+            # BENCH keys as before; the status file's names (docs/metrics.md) beside them.
+            for k, f in (("rx", "rx_packets"), ("tx", "tx_packets"), ("tx_fail", "tx_fail_packets"),
+                         ("tx_kernel", "tx_kernel_packets"), ("not_tunnel", "not_tunnel_packets"),
+                         ("flagged", "pairs_flagged")):
+                tot[k] = sum(wsum(s, (f,)) for s in st)
             tot["rejected"] = sum(sum(w["rejected"].values()) for s in st for w in s["workers"])
             for v in ("PASS", "DROP_PAIR", "DROP_DST"):
                 tot[v.lower()] = sum(wsum(s, ("verdicts", v)) for s in st)
@@ -557,7 +562,7 @@ def summary(rdir):
             for r in runs[c]:
                 s = r["fin"].get("status")
                 if s:
-                    n += wsum(s, ("rx",))
+                    n += wsum(s, ("rx_packets",))
                     rej += sum(sum(w["rejected"].values()) for w in s["workers"])
         print("BENCH name=gen_seal_valid authenticated=%d rejected=%d accepted_pct=%s cases=%s"
               % (n - rej, rej, fmt(100.0 * (n - rej) / n if n else None, 3), ",".join(au)))

@@ -54,12 +54,12 @@ EOF
 
 xpi_gen_bg g dev --mode paced -P "$XPI_PROV" --dev-first 1 --dev-count 2 --flows 2 --rate 100 \
 	--duration 3000 --dst "$VICTIM_ADDR:9000"
-xpi_wait_for "traffic reaches the proxy" 10 xpi_true 'ws(s, "rx") >= 50' s="$XPI_STATS"
+xpi_wait_for "traffic reaches the proxy" 10 xpi_true 'ws(s, "rx_packets") >= 50' s="$XPI_STATS"
 scrape during /metrics
 scrape nf /nope
 xpi_wait g
 # Not xpi_settle: the master's TCP keeps XDP's pass_other moving.  What was sent is known.
-xpi_wait_for "every packet sent reached the workers" 10 xpi_true 'ws(s, "rx") == g.sent' \
+xpi_wait_for "every packet sent reached the workers" 10 xpi_true 'ws(s, "rx_packets") == g.sent' \
 	s="$XPI_STATS" g
 scrape after /metrics
 "$CTL" -s "$SOCK" --json status >"$XPI_T/st.json" || xpi_die "xproctl status"
@@ -76,19 +76,21 @@ for f in $FAMS; do
 done
 xpi_check "during traffic: 200 OK, every family with # HELP and # TYPE" \
 	"during.status == 200 and all(f in during.types and f in during.helps for f in [$list])" during
+xpi_check "during traffic: the families docs/metrics.md lists, no other (sync up, XDP read)" \
+	"set(during.types) == {f for l in open('docs/metrics.md') if l.startswith('| ') for f in __import__('re').findall(r'\`(xpro_[a-z0-9_]+)', l)}" during
 xpi_check "during traffic: counters already moving (rx > 0 on the queues)" \
 	"$M(during, 'xpro_rx_packets_total') > 0" during
 xpi_check "counter families typed counter, gauges gauge" \
 	"during.types['xpro_rx_packets_total'] == 'counter' and during.types['xpro_engine_pairs'] == 'gauge'" during
 xpi_check "any other path: 404" 'nf.status == 404' nf
 xpi_check "after traffic: rx per queue equals xproctl status" \
-	"all($M(after, 'xpro_rx_packets_total', 'queue=\"%d\"' % w.queue) == w.rx for w in st.workers) and $M(after, 'xpro_rx_packets_total') == st.rx == g.sent" after st g
+	"all($M(after, 'xpro_rx_packets_total', 'queue=\"%d\"' % w.queue) == w.rx_packets for w in st.workers) and $M(after, 'xpro_rx_packets_total') == st.rx_packets == g.sent" after st g
 xpi_check "after traffic: verdicts equal xproctl status" \
 	"all($M(after, 'xpro_verdicts_total', 'verdict=\"%s\"' % v) == n for v, n in st.verdicts.items())" after st
 xpi_check "after traffic: XDP counters (but pass_other: ARP, ND) equal xproctl status" \
-	"all($M(after, 'xpro_xdp_packets_total', 'action=\"%s\"' % a) == n for a, n in st.xdp.items() if a != 'pass_other')" after st
+	"all($M(after, 'xpro_xdp_packets_total', 'action=\"%s\"' % a) == n for a, n in st.xdp_packets.items() if a != 'pass_other')" after st
 xpi_check "after traffic: engine records, drop-map and devices equal xproctl status" \
-	"($M(after, 'xpro_engine_pairs'), $M(after, 'xpro_engine_dsts'), $M(after, 'xpro_engine_devs'), $M(after, 'xpro_drop_map_entries'), $M(after, 'xpro_devices_provisioned')) == (st.engine.pairs, st.engine.dsts, st.engine.devs, st.flagged, st.devices) == (2, 1, 2, 0, 4)" after st
+	"($M(after, 'xpro_engine_pairs'), $M(after, 'xpro_engine_dsts'), $M(after, 'xpro_engine_devs'), $M(after, 'xpro_drop_map_entries'), $M(after, 'xpro_devices_provisioned')) == (st.engine.pairs, st.engine.dsts, st.engine.devs, st.drop_map_entries, st.devices_provisioned) == (2, 1, 2, 0, 4)" after st
 xpi_check "with the master up: xpro_sync_up 1, rounds counted, as xproctl says (redis up)" \
 	"$M(after, 'xpro_sync_up') == 1 and $M(after, 'xpro_sync_rounds_total') > 0 and st.redis == 'up' and st.sync.state == 'up' and 'xpro_sync_lag_seconds' in after.types and 'xpro_sync_round_seconds' in after.types" after st
 xps_master_kill

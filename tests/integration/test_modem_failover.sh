@@ -41,7 +41,7 @@ xpi_report 'f"download: HTTP {dl.code}, {dl.bytes} bytes in {dl.secs:.1f} s, ide
 xpi_report 'f"switch {m.switch_log[-1].at_ms - k.kill_ms} ms after the kill; TCP retransmissions: device {k.retrans_dev}, server {k.retrans_victim}"' m="$XPI_T/m.st" k="$XPI_T/k.json" 2>/dev/null ||
 	true
 xpi_report 'f"modem: current {m.current}, switches {m.switches}, probes {m.probes}, replies {m.replies}, proxies {[(p.addr, p.state) for p in m.proxies]}"' m="$XPI_T/m.st"
-xpi_report "f'proxy1: forwarded {ws(q, \"tx\") + ws(q, \"tx_kernel\")}, rejected {rej(q)}'" q="$XPI_T/proxy1.json"
+xpi_report "f'proxy1: forwarded {ws(q, \"tx_packets\") + ws(q, \"tx_kernel_packets\")}, rejected {rej(q)}'" q="$XPI_T/proxy1.json"
 
 xpi_check "the download completed, byte for byte" \
 	'dl.code == 200 and dl.bytes == '$((MB * 1048576))' and c.same' dl c="$XPI_T/dl.cmp"
@@ -52,5 +52,5 @@ xpi_check "the device moved from proxy0 to proxy1, once, after the kill" \
 	m="$XPI_T/m.st" k="$XPI_T/k.json"
 xpi_check "the device marks proxy0 down" 'm.proxies[0].state == "down"' m="$XPI_T/m.st"
 xpi_check "proxy1 forwarded the rest of the device's traffic, rejecting nothing" \
-	'ws(q, "tx") + ws(q, "tx_kernel") > 0 and rej(q) == 0' q="$XPI_T/proxy1.json"
+	'ws(q, "tx_packets") + ws(q, "tx_kernel_packets") > 0 and rej(q) == 0' q="$XPI_T/proxy1.json"
 xpi_finish

@@ -122,7 +122,7 @@ XPI_PROXY_NAME=proxy1 xpi_stop_proxy
 B="b=$XPI_T/before.json" A="a=$XPI_T/after.json" F="f=$XPI_T/forged.json"
 echo "modem_forged: forged proxy -> device messages to xpro-modem (UDP port $port), forged device -> proxy messages to proxy0"
 xpi_report 'f"forged to the device: {dict(f)}; device rejections after: { {k: v for k, v in a.rej.items() if v} }"' "$A" "$F"
-xpi_report 'f"forged PROBEs answered: {p.answered}; proxy0 rejections: { {k: v for k, v in s.workers[0].rejected.items() if v} }, XDP drops malformed {s.xdp.drop_malformed}, unknown device {s.xdp.drop_unknown_dev}"' p="$XPI_T/probe.json" s="$XPI_T/proxy0.json"
+xpi_report 'f"forged PROBEs answered: {p.answered}; proxy0 rejections: { {k: v for k, v in s.workers[0].rejected.items() if v} }, XDP drops malformed {s.xdp_packets.drop_malformed}, unknown device {s.xdp_packets.drop_unknown_dev}"' p="$XPI_T/probe.json" s="$XPI_T/proxy0.json"
 xpi_check "the device counted every forged message under its reason" \
 	'all(a.rej[k] - b.rej[k] == n for k, n in f.items()) and a.rejected - b.rejected == sum(f.values())' "$A" "$B" "$F"
 xpi_check "the device's state did not move: same proxy, no switch, no overload, no UNAVAIL" \
@@ -133,6 +133,6 @@ xpi_check "a forged PROBE gets no answer and is counted as MAC by proxy0" \
 	'not p.answered and rej(s, "MAC") - rej(o, "MAC") >= p.sent' \
 	p="$XPI_T/probe.json" s="$XPI_T/proxy0.json" o="$XPI_T/p0before.json"
 xpi_check "every bad message of xpro-gen and the forged PROBEs refused by proxy0 (in XDP or by tun_auth)" \
-	'rej(s) - rej(o) + (s.xdp.drop_malformed + s.xdp.drop_unknown_dev) - (o.xdp.drop_malformed + o.xdp.drop_unknown_dev) == g.sent - g.valid + p.sent' \
+	'rej(s) - rej(o) + (s.xdp_packets.drop_malformed + s.xdp_packets.drop_unknown_dev) - (o.xdp_packets.drop_malformed + o.xdp_packets.drop_unknown_dev) == g.sent - g.valid + p.sent' \
 	g="$XPI_T/bad.json" p="$XPI_T/probe.json" s="$XPI_T/proxy0.json" o="$XPI_T/p0before.json"
 xpi_finish

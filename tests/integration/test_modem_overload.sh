@@ -46,7 +46,7 @@ echo "modem_overload: device 2 floods at $FLOOD_PPS pps (T_F1 $TF1) while device
 xpi_report 'f"device 1: download HTTP {dl.code}, {dl.bytes} bytes in {dl.secs:.1f} s, identical {c.same}; switches {a.switches}, overloads {a.overloads}"' dl c="$XPI_T/dl.cmp" "$M1"
 xpi_report 'f"device 2: sent {b.sent}, overloads {b.overloads}, switches {b.switches} {b.switch_log}, now on {b.current}"' "$M2"
 xpi_report 'f"victim received {f.unique} of '$FLOOD_N' flood datagrams"' f="$XPI_T/flood.json"
-xpi_report "f'proxy0: DROP_PAIR {verd(p, \"DROP_PAIR\")}, warnings {ws(p, \"warnings\")}, XDP drop_flagged {p.xdp.drop_flagged}; proxy1: DROP_PAIR {verd(q, \"DROP_PAIR\")}'" p="$XPI_T/proxy0.json" q="$XPI_T/proxy1.json"
+xpi_report "f'proxy0: DROP_PAIR {verd(p, \"DROP_PAIR\")}, warnings {ws(p, \"warnings\")}, XDP drop_flagged {p.xdp_packets.drop_flagged}; proxy1: DROP_PAIR {verd(q, \"DROP_PAIR\")}'" p="$XPI_T/proxy0.json" q="$XPI_T/proxy1.json"
 
 xpi_check "device 1's download completed, byte for byte" \
 	'dl.code == 200 and dl.bytes == '$((MB * 1048576))' and c.same' dl c="$XPI_T/dl.cmp"

@@ -38,7 +38,7 @@ echo "modem_traffic: $MB MB over TCP and $COUNT UDP datagrams from device 1 thro
 xpi_report 'f"download: HTTP {dl.code}, {dl.bytes} bytes in {dl.secs:.2f} s, identical {c.same}; TCP retransmissions {t.retrans}"' dl c="$XPI_T/dl.cmp" t="$XPI_T/tcp.json"
 xpi_report 'f"UDP: {u.unique} of '$COUNT' received from {u.sources}"' u="$XPI_T/udp.json"
 xpi_report 'f"modem: current {m.current}, sent {m.sent}, probes {m.probes}, replies {m.replies}, switches {m.switches}, rejected {m.rejected}"' m="$XPI_T/m.st"
-xpi_report "f'proxy0: rx {ws(p, \"rx\")}, forwarded {ws(p, \"tx\") + ws(p, \"tx_kernel\")}, control {ws(p, \"control\")}, rejected {rej(p)}; proxy1: rx {ws(q, \"rx\")}, control {ws(q, \"control\")}'" p="$XPI_T/proxy0.json" q="$XPI_T/proxy1.json"
+xpi_report "f'proxy0: rx {ws(p, \"rx_packets\")}, forwarded {ws(p, \"tx_packets\") + ws(p, \"tx_kernel_packets\")}, control {ws(p, \"control_packets\")}, rejected {rej(p)}; proxy1: rx {ws(q, \"rx_packets\")}, control {ws(q, \"control_packets\")}'" p="$XPI_T/proxy0.json" q="$XPI_T/proxy1.json"
 
 xpi_check "the download completed, byte for byte" \
 	'dl.code == 200 and dl.bytes == '$((MB * 1048576))' and c.same' dl c="$XPI_T/dl.cmp"
@@ -48,10 +48,10 @@ xpi_check "the device stayed on its first proxy and heard its replies" \
 	'm.current == "198.18.0.1:7447" and m.switches == 0 and m.replies > 0 and m.rejected == 0' \
 	m="$XPI_T/m.st"
 xpi_check "every packet went through proxy0, authenticated and was forwarded" \
-	'ws(p, "rx") + ws(q, "rx") == m.sent + m.probes and ws(q, "rx") == ws(q, "control") and rej(p) + rej(q) == 0 and ws(p, "tx") + ws(p, "tx_kernel") == m.sent' \
+	'ws(p, "rx_packets") + ws(q, "rx_packets") == m.sent + m.probes and ws(q, "rx_packets") == ws(q, "control_packets") and rej(p) + rej(q) == 0 and ws(p, "tx_packets") + ws(p, "tx_kernel_packets") == m.sent' \
 	q="$XPI_T/proxy1.json" \
 	p="$XPI_T/proxy0.json" m="$XPI_T/m.st"
 xpi_check "the proxies took every probe as a control message, and answered (almost) all" \
-	'ws(p, "control") + ws(q, "control") == m.probes and m.replies >= m.probes - 2' \
+	'ws(p, "control_packets") + ws(q, "control_packets") == m.probes and m.replies >= m.probes - 2' \
 	p="$XPI_T/proxy0.json" q="$XPI_T/proxy1.json" m="$XPI_T/m.st"
 xpi_finish

@@ -68,7 +68,7 @@ xpi_check "what the victim received is intact and in order (gaps only)" \
 xpi_check "every victim packet accounted: delivered + DROP_DST == sent" \
 	'vic.received + verd(proxy, "DROP_DST") == gvic.sent' gvic vic proxy
 xpi_check "no device was judged a flooder (no DROP_PAIR, nothing flagged, no XDP drops)" \
-	'verd(proxy, "DROP_PAIR") == 0 and ws(proxy, "flagged") == 0 and proxy.xdp.drop_flagged == 0' proxy
+	'verd(proxy, "DROP_PAIR") == 0 and ws(proxy, "pairs_flagged") == 0 and proxy.xdp_packets.drop_flagged == 0' proxy
 xpi_check "bystander untouched: all delivered, in order" \
 	'bys.received == gbys.sent > 0 and clean(bys) and bys.flows == '$NBYS gbys bys
 xpi_check "every sent packet reached the proxy's filter" \

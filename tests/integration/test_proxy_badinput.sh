@@ -52,16 +52,16 @@ K='bad.kinds'
 TR_TAG="(${K}['truncated'] // 9)" # truncations at "all but the tag's last byte"
 echo "proxy_badinput: $BAD_COUNT datagrams (bad and valid) at $BAD_RATE pps over $BAD_FLOWS devices, a $LEGIT_RATE pps legitimate flow alongside"
 xpi_report "f'generator: {sum($K.values())} bad ({dict($K)}), {bad.valid} valid, sent {bad.sent}, errors {bad.errors}'" bad
-xpi_report "f'XDP: drop_malformed {proxy.xdp.drop_malformed}, drop_unknown_dev {proxy.xdp.drop_unknown_dev}, redirect {proxy.xdp.redirect}, pass_no_xsk {proxy.xdp.pass_no_xsk}'" proxy
+xpi_report "f'XDP: drop_malformed {proxy.xdp_packets.drop_malformed}, drop_unknown_dev {proxy.xdp_packets.drop_unknown_dev}, redirect {proxy.xdp_packets.redirect}, pass_no_xsk {proxy.xdp_packets.pass_no_xsk}'" proxy
 xpi_report "f'proxy rejected: { {r: rej(proxy, r) for r in proxy.workers[0].rejected if rej(proxy, r)} } (total {rej(proxy)}); PASS {verd(proxy, \"PASS\")}; engine pairs {proxy.engine.pairs}, devs {proxy.engine.devs}'" proxy
 xpi_report "f'legitimate flow: sent {legit.sent}, delivered {vic.received}; bad generator valid messages: sent {bad.valid}, delivered {bys.received}'" legit vic bad bys
 
 xpi_check "generator sent $BAD_COUNT datagrams (+2: its last event may add a valid original): over 20000 bad ones of all 14 kinds, the rest valid" \
 	"$BAD_COUNT <= bad.sent <= $BAD_COUNT + 2 and sum($K.values()) + bad.valid == bad.sent and sum($K.values()) >= 20000 and len($K) == 14 and min($K.values()) > 0 and bad.errors == 0" bad
 xpi_check "XDP drop_malformed == version + type + flags + reserved + truncated (all but 1 in 9)" \
-	"proxy.xdp.drop_malformed == sum(${K}[k] for k in ('version', 'type', 'flags', 'reserved', 'truncated')) - $TR_TAG" bad proxy
+	"proxy.xdp_packets.drop_malformed == sum(${K}[k] for k in ('version', 'type', 'flags', 'reserved', 'truncated')) - $TR_TAG" bad proxy
 xpi_check "XDP drop_unknown_dev == unknown-dev + inactive-dev" \
-	"proxy.xdp.drop_unknown_dev == ${K}['unknown-dev'] + ${K}['inactive-dev']" bad proxy
+	"proxy.xdp_packets.drop_unknown_dev == ${K}['unknown-dev'] + ${K}['inactive-dev']" bad proxy
 xpi_check "rejected MAC == bad-mac + truncated at the tag" \
 	"rej(proxy, 'MAC') == ${K}['bad-mac'] + $TR_TAG" bad proxy
 for pair in EPOCH:wrong-epoch REPLAY:replayed SPOOF:spoofed INNER_OPTIONS:ip-options \
@@ -72,9 +72,9 @@ done
 xpi_check "nothing rejected in userspace that XDP should have dropped" \
 	"sum(rej(proxy, r) for r in ('SHORT', 'VERSION', 'TYPE', 'FLAGS', 'UNKNOWN_DEV', 'INACTIVE')) == 0" proxy
 xpi_check "all bad messages accounted: XDP drops + rejections == bad sent" \
-	"proxy.xdp.drop_malformed + proxy.xdp.drop_unknown_dev + rej(proxy) == sum($K.values())" bad proxy
+	"proxy.xdp_packets.drop_malformed + proxy.xdp_packets.drop_unknown_dev + rej(proxy) == sum($K.values())" bad proxy
 xpi_check "every tunnel datagram reached XDP and was handled once" \
-	"proxy.xdp.redirect + proxy.xdp.drop_malformed + proxy.xdp.drop_unknown_dev == legit.sent + bad.sent and proxy.xdp.pass_no_xsk == 0 and ws(proxy, 'rx') == proxy.xdp.redirect" legit bad proxy
+	"proxy.xdp_packets.redirect + proxy.xdp_packets.drop_malformed + proxy.xdp_packets.drop_unknown_dev == legit.sent + bad.sent and proxy.xdp_packets.pass_no_xsk == 0 and ws(proxy, 'rx_packets') == proxy.xdp_packets.redirect" legit bad proxy
 xpi_check "the filter saw only valid messages, all passed" \
 	"verd(proxy, 'PASS') == legit.sent + bad.valid and sum(w.verdicts[v] for w in proxy.workers for v in w.verdicts) == verd(proxy, 'PASS')" legit bad proxy
 xpi_check "no pair state from bad messages: pairs == 1 legitimate + $BAD_FLOWS (bad generator's valid firsts)" \

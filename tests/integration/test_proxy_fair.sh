@@ -65,8 +65,8 @@ echo "proxy_fair: T_F1 $TF1, T_F2 $TF2 pps; $NL legitimate x $LRATE pps + $NB bo
 xpi_report "f'victim: offered {gbot.sent + gleg.sent} in {gbot.duration_s:.2f} s, delivered {vic.received} ({vic.received / gbot.duration_s:.0f} pps; T_F2 x D = {$TF2 * gbot.duration_s:.0f}); per second from its first packet {vic.per_window_from_first}'" gbot gleg vic
 xpi_report "f'legitimate: offered {gleg.sent}, delivered {recv(vic, flows=$LEG)} ({100 * recv(vic, flows=$LEG) / gleg.sent:.1f}%), per device {[f.received for f in fl(vic, flows=$LEG)]}'" gleg vic
 xpi_report "f'bots: offered {gbot.sent}, delivered {recv(vic, flows=$BOT)} ({100 * recv(vic, flows=$BOT) / gbot.sent:.1f}%), per bot pps {[round(f.received / gbot.duration_s, 1) for f in fl(vic, flows=$BOT)]} (f = $F)'" gbot vic
-xpi_report "f'flooder: offered {gfl.sent}, delivered {recv(vic, flow=300)}, XDP drop_flagged {proxy.xdp.drop_flagged}'" gfl vic proxy
-xpi_report "f'proxy: PASS {verd(proxy, \"PASS\")}, DROP_DST {verd(proxy, \"DROP_DST\")}, DROP_PAIR {verd(proxy, \"DROP_PAIR\")}, flagged {ws(proxy, \"flagged\")}; bystander {bys.received} of {gbys.sent}'" proxy bys gbys
+xpi_report "f'flooder: offered {gfl.sent}, delivered {recv(vic, flow=300)}, XDP drop_flagged {proxy.xdp_packets.drop_flagged}'" gfl vic proxy
+xpi_report "f'proxy: PASS {verd(proxy, \"PASS\")}, DROP_DST {verd(proxy, \"DROP_DST\")}, DROP_PAIR {verd(proxy, \"DROP_PAIR\")}, flagged {ws(proxy, \"pairs_flagged\")}; bystander {bys.received} of {gbys.sent}'" proxy bys gbys
 
 xpi_check "generators sent without errors" \
 	"gbot.errors == 0 and gleg.errors == 0 and gbys.errors == 0 and gfl.errors == 0 and gbot.sent == $((NB * BRATE * D))" gbot gleg gbys gfl
@@ -81,9 +81,9 @@ xpi_check "the victim received T_F2 x D within 5%" \
 xpi_check "the victim received 0.9..1.1 x T_F2 in every whole second, the first included" \
 	"len($SECS) >= $D - 1 and all(0.9 * $TF2 <= n <= 1.1 * $TF2 for n in $SECS)" vic gbot
 xpi_check "the flooder was flagged and cut in XDP, the only one: it got less than a bot's share" \
-	"ws(proxy, 'flagged') == 1 and proxy.xdp.drop_flagged > 0 and recv(vic, flow=300) < 1.2 * $F * gbot.duration_s" proxy vic gbot
+	"ws(proxy, 'pairs_flagged') == 1 and proxy.xdp_packets.drop_flagged > 0 and recv(vic, flow=300) < 1.2 * $F * gbot.duration_s" proxy vic gbot
 xpi_check "every victim packet accounted: delivered + DROP_DST + DROP_PAIR + XDP drops == sent" \
-	'vic.received + verd(proxy, "DROP_DST") + verd(proxy, "DROP_PAIR") + proxy.xdp.drop_flagged == gbot.sent + gleg.sent + gfl.sent' gbot gleg gfl vic proxy
+	'vic.received + verd(proxy, "DROP_DST") + verd(proxy, "DROP_PAIR") + proxy.xdp_packets.drop_flagged == gbot.sent + gleg.sent + gfl.sent' gbot gleg gfl vic proxy
 xpi_check "bystander untouched: all delivered, in order" \
 	'bys.received == gbys.sent > 0 and clean(bys) and bys.flows == '$NBYS gbys bys
 xpi_finish

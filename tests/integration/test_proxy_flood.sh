@@ -89,10 +89,10 @@ xpi_stop bys
 
 FL='flow=300'
 echo "proxy_flood: T_F1 $TF1 pps, T_T2 $TT2 ms, T_T1 $TT1 ms, hold $HOLD ms, $NWORKERS workers"
-xpi_report "f'flood dev0->victim: sent {flood.sent} in {flood.duration_s} s, delivered {recv(vic, $FL)}, DROP_PAIR {verd(proxy, \"DROP_PAIR\")}, XDP drop_flagged {proxy.xdp.drop_flagged}; allowed T_F1 x D + workers = {$TF1 * flood.duration_s + $NWORKERS:.0f}'" flood vic proxy
+xpi_report "f'flood dev0->victim: sent {flood.sent} in {flood.duration_s} s, delivered {recv(vic, $FL)}, DROP_PAIR {verd(proxy, \"DROP_PAIR\")}, XDP drop_flagged {proxy.xdp_packets.drop_flagged}; allowed T_F1 x D + workers = {$TF1 * flood.duration_s + $NWORKERS:.0f}'" flood vic proxy
 xpi_report "f'drop-map during the flood: {[(e.dst, e.dev, e.packets) for e in drops(during)]}; after it: {[(e.dst, e.dev, e.packets) for e in drops(after_flood)]}; after the hold: {len(drops(expired))} entries'" during after_flood expired
 xpi_report "f'dev0->bystander: sent {bysflow.sent}, delivered {recv(bys, flow=100)}; devs 1-4->victim: sent {others.sent}, delivered {recv(vic, flows=range(200, 204))}; calm dev0->victim after the hold: sent {calm.sent}, delivered {recv(vic, flow=400)}'" bysflow others calm vic bys
-xpi_report "f'proxy: flagged {ws(proxy, \"flagged\")}, warnings {ws(proxy, \"warnings\")}, flags_expired {proxy.flags_expired}, PASS {verd(proxy, \"PASS\")}, DROP_DST {verd(proxy, \"DROP_DST\")}'" proxy
+xpi_report "f'proxy: flagged {ws(proxy, \"pairs_flagged\")}, warnings {ws(proxy, \"warnings\")}, flags_expired {proxy.flags_expired}, PASS {verd(proxy, \"PASS\")}, DROP_DST {verd(proxy, \"DROP_DST\")}'" proxy
 
 xpi_check "the flood was sent in full" "flood.sent == $FLOOD_COUNT and flood.errors == 0" flood
 xpi_check "victim got from the flooding pair at most T_F1 x D + 1 per worker" \
@@ -103,15 +103,15 @@ xpi_check "drop-map during the flood: exactly the pair (dev 0, victim), packets 
 xpi_check "the flag holds for at most --hold-ms from the dump (until - now <= hold)" \
 	"drops(during)[0].until_ns - during.now_ns <= $HOLD * 10**6" during
 xpi_check "XDP dropped the flood after the flag (drop_flagged > DROP_PAIR > 0)" \
-	'proxy.xdp.drop_flagged > verd(proxy, "DROP_PAIR") > 0' proxy
+	'proxy.xdp_packets.drop_flagged > verd(proxy, "DROP_PAIR") > 0' proxy
 if xpi_true 'len(drops(after_flood)) == 1' after_flood; then
 	xpi_check "drop-map packets for the pair == XDP drop_flagged (nothing else flagged)" \
-		'drops(after_flood)[0].packets == proxy.xdp.drop_flagged' after_flood proxy
+		'drops(after_flood)[0].packets == proxy.xdp_packets.drop_flagged' after_flood proxy
 else
 	echo "ok - drop-map packets == drop_flagged: not compared, the hold ended before the dump"
 fi
 xpi_check "every flood packet accounted: delivered + DROP_PAIR + drop_flagged == sent" \
-	"recv(vic, $FL) + verd(proxy, 'DROP_PAIR') + proxy.xdp.drop_flagged == flood.sent" flood vic proxy
+	"recv(vic, $FL) + verd(proxy, 'DROP_PAIR') + proxy.xdp_packets.drop_flagged == flood.sent" flood vic proxy
 xpi_check "same device's flow to the bystander untouched (all delivered, in order)" \
 	'recv(bys, flow=100) == bysflow.sent > 0 and clean(bys, flow=100)' bysflow bys
 xpi_check "other devices' flows to the victim untouched (all delivered, in order)" \
@@ -119,7 +119,7 @@ xpi_check "other devices' flows to the victim untouched (all delivered, in order
 xpi_check "only the flooding pair was judged: no DROP_DST, DEVCAP, FULL" \
 	'verd(proxy, "DROP_DST") + verd(proxy, "DROP_DEVCAP") + verd(proxy, "DROP_FULL") == 0' proxy
 xpi_check "the pair was flagged and its device warned" \
-	'ws(proxy, "flagged") >= 1 and ws(proxy, "warnings") >= 1' proxy
+	'ws(proxy, "pairs_flagged") >= 1 and ws(proxy, "warnings") >= 1' proxy
 xpi_check "after the hold the flag is gone from the drop-map" 'len(drops(expired)) == 0' expired
 xpi_check "after the hold a calm flow from the same device to the victim is delivered in full" \
 	'recv(vic, flow=400) == calm.sent == 100 and clean(vic, flow=400)' calm vic

@@ -15,7 +15,7 @@ export TB_QUEUES=2
 tb_up 1 2 0 || xpi_die "tb_up"
 xpi_provision 2
 xpi_start_proxy --queues 0-1
-before=$(xpi_py 's.xdp.pass_other' s="$XPI_STATS")
+before=$(xpi_py 's.xdp_packets.pass_other' s="$XPI_STATS")
 
 # A web server in the proxy's namespace, serving 1 MiB of random bytes.
 mkdir "$XPI_T/www"
@@ -88,7 +88,7 @@ xpi_stop_proxy
 xpi_stop vic
 
 echo "proxy_hostpath: ping bystander->proxy $ping_ok, dev->proxy $ping_dev_ok; TCP fetch: $fetched, upload: $uploaded (want 1048576 $sha); UDP: '$udp'"
-xpi_report "f'XDP pass_other {$before} -> {proxy.xdp.pass_other}; redirect {proxy.xdp.redirect}; workers not_tunnel {ws(proxy, \"not_tunnel\")}; tunnel flow sent {legit.sent}, delivered {vic.received}'" proxy legit vic
+xpi_report "f'XDP pass_other {$before} -> {proxy.xdp_packets.pass_other}; redirect {proxy.xdp_packets.redirect}; workers not_tunnel {ws(proxy, \"not_tunnel_packets\")}; tunnel flow sent {legit.sent}, delivered {vic.received}'" proxy legit vic
 xpi_check "ping from the bystander to the proxy host answered" "$ping_ok"
 xpi_check "ping from the devices' namespace to the proxy host answered" "$ping_dev_ok"
 xpi_check "TCP: 1 MiB fetched from the proxy host, byte for byte" "'$fetched' == '1048576 $sha'"
@@ -98,9 +98,9 @@ xpi_check "UDP to another port of the proxy host received" "'$udp' == 'hello pro
 # one frame per 64 KiB even if segmentation offloads merged frames (here, with XDP on the
 # veth, they arrive MTU-sized: about 725 frames).
 xpi_check "XDP passed the host traffic to the kernel (pass_other grew by >= 6 + 1 + 16)" \
-	"proxy.xdp.pass_other - $before >= 6 + 1 + 1048576 // 65536" proxy
+	"proxy.xdp_packets.pass_other - $before >= 6 + 1 + 1048576 // 65536" proxy
 xpi_check "no host packet reached the workers (not_tunnel == 0, redirect == tunnel packets)" \
-	'ws(proxy, "not_tunnel") == 0 and proxy.xdp.redirect == legit.sent' proxy legit
+	'ws(proxy, "not_tunnel_packets") == 0 and proxy.xdp_packets.redirect == legit.sent' proxy legit
 xpi_check "the tunnelled flow still went through in full" \
 	'vic.received == legit.sent and clean(vic)' legit vic
 xpi_finish

@@ -35,7 +35,7 @@ echo "proxy_legit: 2 workers, $FLOWS flows over $DEVICES devices at $RATE pps ea
 xpi_report 'f"generator sent {gen.sent} ({gen.flow_sent_min}..{gen.flow_sent_max} per flow, errors {gen.errors})"' gen
 xpi_report 'f"victim received {vic.received} in {vic.flows} flows (in order {vic.in_order}, missing {vic.missing}, corrupted {vic.corrupted}, dups {vic.duplicates})"' vic
 xpi_report 'f"bystander received {bys.received} in {bys.flows} flows (in order {bys.in_order}, missing {bys.missing}, corrupted {bys.corrupted}, dups {bys.duplicates})"' bys
-xpi_report "f'proxy workers rx {[w.rx for w in proxy.workers]}, tx {[w.tx for w in proxy.workers]}, tx_kernel {[w.tx_kernel for w in proxy.workers]}; PASS {verd(proxy, \"PASS\")}; engine pairs {proxy.engine.pairs}'" proxy
+xpi_report "f'proxy workers rx {[w.rx_packets for w in proxy.workers]}, tx {[w.tx_packets for w in proxy.workers]}, tx_kernel {[w.tx_kernel_packets for w in proxy.workers]}; PASS {verd(proxy, \"PASS\")}; engine pairs {proxy.engine.pairs}'" proxy
 
 xpi_check "generator sent $COUNT without errors" 'gen.sent == '$COUNT' and gen.errors == 0' gen
 xpi_check "every flow sent the same number" 'gen.flow_sent_min == gen.flow_sent_max' gen
@@ -52,13 +52,13 @@ for s in vic bys; do
 		"sorted(x.src for x in $s.sources) == sorted('198.18.64.%d' % i for i in range(10))" $s
 done
 xpi_check "both workers received tunnel packets" \
-	'len(proxy.workers) == 2 and all(w.rx > 0 for w in proxy.workers)' proxy
+	'len(proxy.workers) == 2 and all(w.rx_packets > 0 for w in proxy.workers)' proxy
 xpi_check "proxy: every packet authenticated and passed (PASS == sent, nothing rejected)" \
-	'verd(proxy, "PASS") == gen.sent and rej(proxy) == 0 and ws(proxy, "rx") == gen.sent' gen proxy
+	'verd(proxy, "PASS") == gen.sent and rej(proxy) == 0 and ws(proxy, "rx_packets") == gen.sent' gen proxy
 xpi_check "proxy: every passed packet transmitted (tx + tx_kernel == PASS, tx_fail 0)" \
-	'ws(proxy, "tx") + ws(proxy, "tx_kernel") == gen.sent and ws(proxy, "tx_fail") == 0' gen proxy
+	'ws(proxy, "tx_packets") + ws(proxy, "tx_kernel_packets") == gen.sent and ws(proxy, "tx_fail_packets") == 0' gen proxy
 xpi_check "proxy: no drops anywhere" \
-	'sum(verd(proxy, v) for v in ("DROP_PAIR", "DROP_DST", "DROP_DEVCAP", "DROP_FULL")) == 0 and proxy.xdp.drop_flagged == 0 and proxy.xdp.drop_malformed == 0 and proxy.xdp.drop_unknown_dev == 0' proxy
+	'sum(verd(proxy, v) for v in ("DROP_PAIR", "DROP_DST", "DROP_DEVCAP", "DROP_FULL")) == 0 and proxy.xdp_packets.drop_flagged == 0 and proxy.xdp_packets.drop_malformed == 0 and proxy.xdp_packets.drop_unknown_dev == 0' proxy
 xpi_check "proxy: one pair per flow (20), 2 destinations, 10 devices" \
 	'(proxy.engine.pairs, proxy.engine.dsts, proxy.engine.devs) == (20, 2, 10)' proxy
 xpi_finish

@@ -42,11 +42,11 @@ xpi_stop vic
 ALLOWED="($TF1 * flood.duration_s + $RATE * $TT2 / 1000 + $NWORKERS)"
 echo "proxy_persistent: T_F1 $TF1 pps, T_T2 $TT2 ms, T_T1 $TT1 ms, hold $HOLD ms; $RATE pps for $((COUNT / RATE)) s"
 xpi_report "f'flood sent {flood.sent} in {flood.duration_s} s; victim got {vic.received}, allowed {$ALLOWED:.0f}; per second: {vic.per_window}'" flood vic
-xpi_report "f'proxy: flagged {ws(proxy, \"flagged\")} times, flags expired {proxy.flags_expired}, XDP drop_flagged {proxy.xdp.drop_flagged}, DROP_PAIR {verd(proxy, \"DROP_PAIR\")}, pairs reclaimed {proxy.engine.reclaimed}'" proxy
+xpi_report "f'proxy: flagged {ws(proxy, \"pairs_flagged\")} times, flags expired {proxy.flags_expired}, XDP drop_flagged {proxy.xdp_packets.drop_flagged}, DROP_PAIR {verd(proxy, \"DROP_PAIR\")}, pairs reclaimed {proxy.engine.pairs_reclaimed}'" proxy
 
 xpi_check "the flood was sent in full" "flood.sent == $COUNT" flood
 xpi_check "the flood held at T_F1 over its whole length (victim got <= T_F1 x D + first T_T2 + 1 per worker)" \
 	"vic.received <= $ALLOWED" flood vic
 xpi_check "every flood packet accounted: delivered + DROP_PAIR + drop_flagged == sent" \
-	'vic.received + verd(proxy, "DROP_PAIR") + proxy.xdp.drop_flagged == flood.sent' flood vic proxy
+	'vic.received + verd(proxy, "DROP_PAIR") + proxy.xdp_packets.drop_flagged == flood.sent' flood vic proxy
 xpi_finish

@@ -28,7 +28,7 @@ xpi_sink vic victim 9000
 xpi_gen flood dev --mode paced -P "$XPI_PROV" --dev-first 0 --dev-count 1 --flows 1 \
 	--rate 1000 --count 1000 --dst "$VICTIM_ADDR:9000"
 xpi_wait_for "the flooding pair in the drop-map" 10 \
-	xpi_true 'proxy.xdp.drop_flagged > 0' proxy="$XPI_T/proxyA.json"
+	xpi_true 'proxy.xdp_packets.drop_flagged > 0' proxy="$XPI_T/proxyA.json"
 XPI_STATS=$XPI_T/proxyA.json xpi_settle
 xpi_dropmap before
 XPI_PROXY_NAME=proxyA xpi_stop_proxy
@@ -48,14 +48,14 @@ XPI_PROXY_NAME=proxyB xpi_stop_proxy
 xpi_stop vic
 
 echo "proxy_restart: hold 60 s; proxy A flagged the pair, proxy B started on the same pins"
-xpi_report "f'flood: sent {flood.sent}, delivered {recv(vic, flow=0)}; proxy A: flagged {ws(proxyA, \"flagged\")}, XDP drop_flagged {proxyA.xdp.drop_flagged}'" flood vic proxyA
+xpi_report "f'flood: sent {flood.sent}, delivered {recv(vic, flow=0)}; proxy A: flagged {ws(proxyA, \"pairs_flagged\")}, XDP drop_flagged {proxyA.xdp_packets.drop_flagged}'" flood vic proxyA
 for d in before between restarted after; do
 	xpi_report "f'drop-map $d: {[(e.dst, e.dev, e.packets, e.until_ns) for e in drops($d)]}'" $d
 done
-xpi_report "f'after the restart: dev0 sent {calm0.sent}, delivered {recv(vic, flow=100)}; dev1 sent {calm1.sent}, delivered {recv(vic, flow=200)}; proxy B rx {ws(proxyB, \"rx\")}, PASS {verd(proxyB, \"PASS\")}, engine pairs {proxyB.engine.pairs}'" calm0 calm1 vic proxyB
+xpi_report "f'after the restart: dev0 sent {calm0.sent}, delivered {recv(vic, flow=100)}; dev1 sent {calm1.sent}, delivered {recv(vic, flow=200)}; proxy B rx {ws(proxyB, \"rx_packets\")}, PASS {verd(proxyB, \"PASS\")}, engine pairs {proxyB.engine.pairs}'" calm0 calm1 vic proxyB
 
 xpi_check "proxy A flagged the pair (device 0, victim)" \
-	"ws(proxyA, 'flagged') >= 1 and [(e.dev, e.dst) for e in drops(before)] == [(0, '$VICTIM_ADDR')]" proxyA before
+	"ws(proxyA, 'pairs_flagged') >= 1 and [(e.dev, e.dst) for e in drops(before)] == [(0, '$VICTIM_ADDR')]" proxyA before
 xpi_check "the entry outlives proxy A (pinned)" \
 	'[(e.dev, e.dst, e.until_ns) for e in drops(between)] == [(e.dev, e.dst, e.until_ns) for e in drops(before)]' before between
 xpi_check "proxy B starts with the same entry, not rewritten (same until_ns, packets kept)" \
@@ -66,7 +66,7 @@ xpi_check "after the restart XDP dropped each of device 0's 40 calm packets (ent
 	'calm0.sent == 40 and drops(after)[0].packets - drops(restarted)[0].packets == calm0.sent' calm0 restarted after
 xpi_check "none of them reached the victim" 'recv(vic, flow=100) == 0' vic
 xpi_check "none reached proxy B's workers: B saw only device 1's flow, one pair" \
-	'ws(proxyB, "rx") == calm1.sent and proxyB.engine.pairs == 1 and verd(proxyB, "PASS") == calm1.sent' calm1 proxyB
+	'ws(proxyB, "rx_packets") == calm1.sent and proxyB.engine.pairs == 1 and verd(proxyB, "PASS") == calm1.sent' calm1 proxyB
 xpi_check "device 1's flow through proxy B delivered in full" \
 	'recv(vic, flow=200) == calm1.sent == 40 and clean(vic, flow=200)' calm1 vic
 xpi_finish

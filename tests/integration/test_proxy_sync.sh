@@ -97,7 +97,7 @@ xpi_check "generators sent everything, both runs" \
 	"all(g.sent == $COUNT and g.errors == 0 for g in (g0_on, g1_on, g2_on, g0_off, g1_off, g2_off))" \
 	g0_on g1_on g2_on g0_off g1_off g2_off
 xpi_check "sync on: every proxy synced, no failed round, each saw the other two" \
-	"all(p.sync.state == 'up' and p.sync.rounds_failed == 0 and p.sync.others == 2 for p in (p0_on, p1_on, p2_on))" $P_ON
+	"all(p.sync.state == 'up' and p.sync.rounds_failed == 0 and p.sync.other_proxies == 2 for p in (p0_on, p1_on, p2_on))" $P_ON
 xpi_check "sync on: every proxy read W from the replica (its clients: the three proxies)" \
 	"sum(f'addr={a}:' in open('$XPI_T/replica_clients.txt').read() for a in ('198.18.0.1', '198.18.0.2', '198.18.0.3')) == 3"
 xpi_check "sync on: every proxy dropped victim-bound traffic (DROP_DST)" \

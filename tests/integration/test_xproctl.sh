@@ -44,7 +44,7 @@ xpi_check "devices: 6 provisioned, 6 active, nothing rejected" \
 	'dev0.ok and dev0.provisioned == 6 and dev0.active == 6 and sum(dev0.rejected.values()) == 0' dev0
 ctl st0 status || xpi_die "xproctl status"
 xpi_check "status before traffic: 2 workers on queues 0 and 1, rx 0" \
-	'[w.queue for w in st0.workers] == [0, 1] and st0.rx == 0 and all(w.mode in ("copy", "zero-copy") for w in st0.workers)' st0
+	'[w.queue for w in st0.workers] == [0, 1] and st0.rx_packets == 0 and all(w.mode in ("copy", "zero-copy") for w in st0.workers)' st0
 
 # --- status and top against what was sent ---
 xpi_gen d1 dev --mode paced -P "$XPI_PROV" --dev-first 1 --dev-count 1 --flows 1 --rate 100 \
@@ -52,9 +52,11 @@ xpi_gen d1 dev --mode paced -P "$XPI_PROV" --dev-first 1 --dev-count 1 --flows 1
 xpi_settle
 ctl st1 status || xpi_die "xproctl status"
 xpi_check "status: rx == 200 sent, all PASS, XDP redirected them" \
-	'd1.sent == 200 and st1.rx == 200 and st1.verdicts.PASS == 200 and st1.xdp.redirect == 200' d1 st1
+	'd1.sent == 200 and st1.rx_packets == 200 and st1.verdicts.PASS == 200 and st1.xdp_packets.redirect == 200' d1 st1
 xpi_check "status agrees with the status file (rx per queue)" \
-	'[w.rx for w in st1.workers] == [w.rx for w in s.workers]' st1 s="$XPI_STATS"
+	'[w.rx_packets for w in st1.workers] == [w.rx_packets for w in s.workers]' st1 s="$XPI_STATS"
+xpi_check "status and the status file: one schema (the same members, the same in a worker)" \
+	'sorted(k for k in st1 if k != "ok") == sorted(s) and sorted(st1.workers[0]) == sorted(s.workers[0]) and sorted(st1.engine) == sorted(s.engine)' st1 s="$XPI_STATS"
 xpi_check "status: engine holds one pair, one destination, one device" \
 	'(st1.engine.pairs, st1.engine.dsts, st1.engine.devs) == (1, 1, 1)' st1
 ctl top1 top 5 || xpi_die "xproctl top"
@@ -62,7 +64,7 @@ xpi_check "top: the pair (1, victim) with its 200 packets, heaviest destination 
 	"[(p.dev, p.dst, p.count) for p in top1.pairs] == [(1, '$VICTIM_ADDR', 200)] and top1.dsts[0].dst == '$VICTIM_ADDR' and top1.dsts[0].count == 200 and top1.devs[0].dev == 1" top1
 "$CTL" -s "$SOCK" status >"$XPI_T/human.txt" || xpi_die "xproctl status (table)"
 xpi_check "status as a table: the rx total, the workers table with its mode column" \
-	"__import__('re').search(r'^rx +200$', open('$XPI_T/human.txt').read(), 8) and 'workers:' in open('$XPI_T/human.txt').read() and 'mode' in open('$XPI_T/human.txt').read()"
+	"__import__('re').search(r'^rx_packets +200$', open('$XPI_T/human.txt').read(), 8) and 'workers:' in open('$XPI_T/human.txt').read() and 'mode' in open('$XPI_T/human.txt').read()"
 
 # --- set: T_F1 lowered under a running flow ---
 xpi_gen_bg d2 dev --mode paced -P "$XPI_PROV" --dev-first 2 --dev-count 1 --flows 1 \
@@ -87,7 +89,7 @@ xpi_check "no DROP_PAIR before set; DROP_PAIR after, for device 2's pair only (f
 	"before_set.verdicts.DROP_PAIR == 0 and st2.verdicts.DROP_PAIR >= 1 and [(f.dev, f.dst) for f in fl2.flagged] == [(2, '$BYSTANDER_ADDR')]" before_set st2 fl2
 xpi_check "status shows the new threshold" 'st2.thresholds.tf1 == 20' st2
 xpi_check "flagged: expiry within the hold, XDP drops counted for the pair" \
-	"0 < fl2.flagged[0].expires_ms <= 60000 and fl2.flagged[0].xdp_drops == st2.xdp.drop_flagged" fl2 st2
+	"0 < fl2.flagged[0].expires_ms <= 60000 and fl2.flagged[0].xdp_drops == st2.xdp_packets.drop_flagged" fl2 st2
 ctl set_back set tf1 1000 || xpi_die "xproctl set tf1 1000"
 
 # --- flag by hand: XDP drops the pair at once, the workers never see it ---
@@ -98,7 +100,7 @@ xpi_settle
 ctl st3 status
 ctl fl3 flagged
 xpi_check "flag: all 100 packets dropped in XDP (drop_flagged +100), the workers saw none" \
-	'st3.xdp.drop_flagged - st2.xdp.drop_flagged == 100 and st3.rx == st2.rx' st2 st3
+	'st3.xdp_packets.drop_flagged - st2.xdp_packets.drop_flagged == 100 and st3.rx_packets == st2.rx_packets' st2 st3
 xpi_check "flagged lists (3, victim) with its 100 XDP drops" \
 	"[(f.dev, f.dst, f.xdp_drops) for f in fl3.flagged if f.dev == 3] == [(3, '$VICTIM_ADDR', 100)]" fl3
 ctl unflag3 unflag 3 "$VICTIM_ADDR" || xpi_die "xproctl unflag"
@@ -110,7 +112,7 @@ xpi_gen d3b dev --mode paced -P "$XPI_PROV" --dev-first 3 --dev-count 1 --flows 
 xpi_settle
 ctl st4 status
 xpi_check "unflag: the next 100 packets reach the workers and pass" \
-	'st4.rx - st3.rx == 100 and st4.verdicts.PASS - st3.verdicts.PASS == 100 and st4.xdp.drop_flagged == st3.xdp.drop_flagged' st3 st4
+	'st4.rx_packets - st3.rx_packets == 100 and st4.verdicts.PASS - st3.verdicts.PASS == 100 and st4.xdp_packets.drop_flagged == st3.xdp_packets.drop_flagged' st3 st4
 
 # --- reload, bad requests, no proxy ---
 ctl rl reload || xpi_die "xproctl reload"

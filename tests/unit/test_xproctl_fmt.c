@@ -128,6 +128,41 @@ static void test_table(void **state)
 				     "    verdicts: PASS=0\n");
 }
 
+/* A table wider than a line: blocks of columns, each led by the first; nested lines once. */
+static void test_table_wraps(void **state)
+{
+	char json[2048], *second;
+	size_t off = 0;
+	int heads = 0;
+
+	(void)state;
+	off += (size_t)snprintf(json + off, sizeof(json) - off, "{\"ok\":true,\"workers\":[");
+	for (int r = 0; r < 2; r++) {
+		off += (size_t)snprintf(json + off, sizeof(json) - off, "%s{\"queue\":%d",
+					r ? "," : "", r + 4);
+		for (int c = 0; c < 10; c++)
+			off += (size_t)snprintf(json + off, sizeof(json) - off,
+						",\"counter_number_%02d\":%d", c, 100 * r + c);
+		off += (size_t)snprintf(json + off, sizeof(json) - off,
+					",\"verdicts\":{\"PASS\":%d}}", r);
+	}
+	snprintf(json + off, sizeof(json) - off, "]}");
+	assert_int_equal(render(json), 0);
+	for (char *l = out_buf; *l; l = strchr(l, '\n') + 1) {
+		assert_true(strchr(l, '\n') - l <= 100);
+		heads += !strncmp(l, "  queue ", 8);
+	}
+	assert_int_equal(heads, 2);
+	second = strstr(strstr(out_buf, "  queue ") + 1, "  queue ");
+	/* The second block: the rest of the columns, the first again, the nested lines. */
+	assert_non_null(strstr(second, "counter_number_09"));
+	assert_null(strstr(second, "counter_number_00"));
+	assert_non_null(strstr(out_buf, "counter_number_00"));
+	assert_true(strstr(out_buf, "    verdicts: PASS=0\n") > second);
+	assert_non_null(strstr(second, "    verdicts: PASS=1\n"));
+	assert_non_null(strstr(second, "\n      5 "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +171,7 @@ int main(void)
 		cmocka_unit_test(test_error_reply),
 		cmocka_unit_test(test_scalars_and_flat_objects),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_table_wraps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

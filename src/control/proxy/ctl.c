@@ -13,7 +13,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <bpf/bpf.h>
 #include <urcu.h>
 
 #include "control/proxy/config.h"
@@ -22,56 +21,15 @@
 
 #define CTL_LINE_MAX 512 /* longest request: "set KEY VALUE" with a path */
 #define CTL_IO_MS 1000 /* a client that stalls is dropped after this */
-#define CTL_RATE_MS 1000 /* rates: one snapshot a second */
-
-const char *const px_xdp_stat_names[XPRO_XDP_NSTATS] = {
-	[XPRO_XDP_PASS_OTHER] = "pass_other",
-	[XPRO_XDP_REDIRECT] = "redirect",
-	[XPRO_XDP_PASS_NO_XSK] = "pass_no_xsk",
-	[XPRO_XDP_DROP_MALFORMED] = "drop_malformed",
-	[XPRO_XDP_DROP_UNKNOWN_DEV] = "drop_unknown_dev",
-	[XPRO_XDP_DROP_FLAGGED] = "drop_flagged",
-};
-
-static uint64_t drop_map_size(int fd)
-{
-	struct xf_key k[2];
-	uint64_t n = 0;
-	int i = 0;
-
-	while (!bpf_map_get_next_key(fd, n ? &k[i ^ 1] : NULL, &k[i])) {
-		n++;
-		i ^= 1;
-	}
-	return n;
-}
 
 void px_counters_read(struct px_state *s, struct px_counters *c)
 {
-	struct px_ctl *ctl = s->ctl;
+	struct px_ctl_snap snap;
 
-	memset(c, 0, sizeof(*c));
-	c->t_ns = xf_now_ns();
-	c->nw = s->nopen;
-	for (int i = 0; i < s->nopen; i++) {
-		const struct dp_worker *w = &s->workers[i];
-
-		c->w[i].queue = w->xsk.queue;
-		c->w[i].cpu = w->cpu;
-		c->w[i].zerocopy = w->xsk.zerocopy;
-		dp_worker_stats(w, &c->w[i].ws);
-		if (w->xf)
-			xf_worker_stats(w->xf, &c->w[i].xs);
-	}
-	c->xdp_ok = s->xdp.skel && !px_xdp_counters(&s->xdp, c->xdp_pk, c->xdp_by);
-	xf_engine_stats(s->env.engine, &c->es);
-	c->flagged = drop_map_size(s->xdp.drop_fd);
-	rcu_read_lock();
-	c->devices = tun_devtab_count(s->env.devtab);
-	rcu_read_unlock();
-	pthread_mutex_lock(&ctl->lock);
-	c->snap = ctl->snap;
-	pthread_mutex_unlock(&ctl->lock);
+	pthread_mutex_lock(&s->ctl->lock);
+	snap = s->ctl->snap;
+	pthread_mutex_unlock(&s->ctl->lock);
+	px_counters_fill(s, &snap, c);
 }
 
 /* --- the mailbox -------------------------------------------------------------- */
@@ -163,20 +121,12 @@ static int run_set(struct px_state *s, const char *key, const char *val, char *m
 bool px_ctl_tick(struct px_state *s)
 {
 	struct px_ctl *c = s->ctl;
-	struct px_ctl_snap snap = { 0 };
+	struct px_ctl_snap snap;
 	bool reload = false;
 
 	if (!c)
 		return false;
-	snap.have_sync = s->sync != NULL;
-	if (s->sync)
-		sync_round_stats(s->sync, &snap.sync);
-	snap.load = s->load;
-	snap.reclaimed = s->reclaimed;
-	snap.flags_expired = s->flags_expired;
-	snap.hold_ms = s->cfg.hold_ms;
-	snap.params = s->cfg.params;
-	snap.at_ns = xf_now_ns();
+	px_snap_take(s, &snap);
 	pthread_mutex_lock(&c->lock);
 	c->snap = snap;
 	if (c->mb_req == PX_MB_SET) {
@@ -244,20 +194,14 @@ static void serve_one(struct px_ctl *c, int fd)
 static void *ctl_thread(void *arg)
 {
 	struct px_ctl *c = arg;
-	uint64_t next_rate = 0;
 
 	rcu_register_thread();
 	while (!__atomic_load_n(&c->quit, __ATOMIC_RELAXED)) {
 		struct pollfd p = { .fd = c->lfd, .events = POLLIN };
-		uint64_t now = xf_now_ns();
 
-		if (now >= next_rate) {
-			struct px_counters *t = c->prev;
-
-			c->prev = c->cur;
-			c->cur = t;
-			px_counters_read(c->s, c->cur);
-			next_rate = now + CTL_RATE_MS * XF_NSEC_PER_MSEC;
+		if (xf_now_ns() >= c->rates->next_ns) {
+			px_counters_read(c->s, c->scratch);
+			px_rates_feed(c->rates, c->scratch);
 		}
 		if (poll(&p, 1, 200) == 1) {
 			int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -327,13 +271,13 @@ int px_ctl_start(struct px_state *s)
 		return -ENOMEM;
 	c->s = s;
 	c->lfd = -1;
-	c->prev = calloc(1, sizeof(*c->prev));
-	c->cur = calloc(1, sizeof(*c->cur));
+	c->rates = calloc(1, sizeof(*c->rates));
+	c->scratch = calloc(1, sizeof(*c->scratch));
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->done_cv, NULL);
 	s->ctl = c;
 	err = -ENOMEM;
-	if (!c->prev || !c->cur)
+	if (!c->rates || !c->scratch)
 		goto out_stop;
 	if (strcmp(s->cfg.ctl_socket, "off")) {
 		if (s->cfg.ctl_socket[0])
@@ -404,8 +348,8 @@ void px_ctl_stop(struct px_state *s)
 	}
 	pthread_cond_destroy(&c->done_cv);
 	pthread_mutex_destroy(&c->lock);
-	free(c->prev);
-	free(c->cur);
+	free(c->rates);
+	free(c->scratch);
 	free(c);
 	s->ctl = NULL;
 }

@@ -20,8 +20,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "control/proxy/counters.h"
 #include "control/proxy/proxy.h"
-#include "sync/round.h"
 
 struct px_state;
 
@@ -39,45 +39,15 @@ void px_ctl_stop(struct px_state *s);
  */
 bool px_ctl_tick(struct px_state *s);
 
-/* What the control thread publishes each tick (copied under the lock). */
-struct px_ctl_snap {
-	bool have_sync;
-	struct sync_round_stats sync;
-	struct sync_load load;
-	uint64_t reclaimed, flags_expired;
-	uint64_t hold_ms;
-	struct xf_params params;
-	uint64_t at_ns; /* 0: not published yet */
-};
-
-/* Every counter at one instant: what `status` and /metrics print. */
-struct px_counters {
-	uint64_t t_ns;
-	int nw;
-	struct {
-		int queue, cpu;
-		bool zerocopy;
-		struct dp_worker_stats ws;
-		struct xf_worker_stats xs;
-	} w[PX_MAX_QUEUES];
-	bool xdp_ok;
-	uint64_t xdp_pk[XPRO_XDP_NSTATS], xdp_by[XPRO_XDP_NSTATS];
-	struct xf_engine_stats es;
-	uint64_t flagged; /* drop-map entries */
-	uint64_t devices; /* provisioned */
-	struct px_ctl_snap snap;
-};
-
-/* Fill c.  ctl or metrics thread (a registered RCU reader). */
+/*
+ * Every figure now into c (counters.h), with the snapshot the control thread
+ * published last.  ctl or metrics thread (a registered RCU reader).
+ */
 void px_counters_read(struct px_state *s, struct px_counters *c);
-
-extern const char *const px_xdp_stat_names[XPRO_XDP_NSTATS];
 
 /* metrics.c: the HTTP thread; addr is "ADDR:PORT".  Returns 0 or -errno (logged). */
 struct px_metrics;
 struct px_metrics *px_metrics_start(struct px_state *s, const char *addr);
 void px_metrics_stop(struct px_metrics *m);
-/* The Prometheus text for c (tests: metrics.c's own). */
-void px_metrics_write(FILE *f, const struct px_counters *c, const char *iface);
 
 #endif

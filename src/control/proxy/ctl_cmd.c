@@ -21,22 +21,6 @@
 #define TOP_MAX 1000
 #define TOP_PAIRS_MAX (1u << 20) /* pairs looked at per `top` (memory bound) */
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch >= 0x7f)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 static void fail(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(FILE *f, const char *fmt, ...)
 {
@@ -47,7 +31,7 @@ static void fail(FILE *f, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fputs("{\"ok\":false,\"error\":", f);
-	json_str(f, msg);
+	px_json_str(f, msg);
 	fputc('}', f);
 }
 
@@ -91,113 +75,14 @@ static void write_u64s(FILE *f, const char *name, const uint64_t *v, const char 
 	fputc('}', f);
 }
 
-/* (b - a) per second over dt_ns; 0 without a previous snapshot. */
-static uint64_t rate(uint64_t a, uint64_t b, uint64_t dt_ns)
-{
-	return dt_ns && b >= a ? (uint64_t)((double)(b - a) * 1e9 / (double)dt_ns + 0.5) : 0;
-}
-
-/* Counts from c (now), rates from p to q (the ctl thread's last two snapshots). */
-static void status_worker(FILE *f, const struct px_counters *c, const struct px_counters *p,
-			  const struct px_counters *q, uint64_t dt, int i)
-{
-	const char *rej[TUN_REJ_N], *verd[XF_NVERDICTS];
-	uint64_t vr[XF_NVERDICTS];
-	bool same = p->nw == c->nw && q->nw == c->nw && p->w[i].queue == c->w[i].queue;
-
-	for (int r = 0; r < TUN_REJ_N; r++)
-		rej[r] = tun_rej_name(r);
-	for (int v = 0; v < XF_NVERDICTS; v++) {
-		verd[v] = xf_verdict_name(v);
-		vr[v] = same ? rate(p->w[i].xs.verdict[v], q->w[i].xs.verdict[v], dt) : 0;
-	}
-	fprintf(f,
-		"{\"queue\":%d,\"cpu\":%d,\"mode\":\"%s\",\"rx\":%" PRIu64 ",\"tx\":%" PRIu64
-		",\"tx_kernel\":%" PRIu64 ",\"tx_fail\":%" PRIu64 ",\"not_tunnel\":%" PRIu64
-		",\"flagged\":%" PRIu64 ",\"rx_pps\":%" PRIu64 ",\"tx_pps\":%" PRIu64 ",",
-		c->w[i].queue, c->w[i].cpu, c->w[i].zerocopy ? "zero-copy" : "copy", c->w[i].ws.rx,
-		c->w[i].ws.tx, c->w[i].ws.tx_kernel, c->w[i].ws.tx_fail, c->w[i].ws.not_tunnel,
-		c->w[i].ws.flagged, same ? rate(p->w[i].ws.rx, q->w[i].ws.rx, dt) : 0,
-		same ? rate(p->w[i].ws.tx, q->w[i].ws.tx, dt) : 0);
-	write_u64s(f, "verdicts", c->w[i].xs.verdict, verd, 0, XF_NVERDICTS);
-	fputc(',', f);
-	write_u64s(f, "verdict_pps", vr, verd, 0, XF_NVERDICTS);
-	fputc(',', f);
-	write_u64s(f, "rejected", c->w[i].ws.rejected, rej, 1, TUN_REJ_N);
-	fputc('}', f);
-}
-
-static void status_sync(FILE *f, const struct px_counters *c)
-{
-	const struct sync_round_stats *st = &c->snap.sync;
-
-	if (!c->snap.have_sync) {
-		fputs("\"sync\":null,\"redis\":\"off\"", f);
-		return;
-	}
-	fprintf(f,
-		"\"sync\":{\"state\":\"%s\",\"rounds\":%" PRIu64 ",\"rounds_ok\":%" PRIu64
-		",\"rounds_failed\":%" PRIu64 ",\"outages\":%" PRIu64 ",\"pairs_sent\":%" PRIu64
-		",\"last_round_us\":%" PRIu64 ",\"max_round_us\":%" PRIu64 ",\"lag_ms\":%" PRId64
-		",\"others\":%d,\"error\":",
-		sync_state_name(st->state), st->rounds, st->rounds_ok, st->rounds_failed,
-		st->outages, st->pairs_sent, st->last_round_ns / 1000, st->max_round_ns / 1000,
-		st->last_ok_ns ? (int64_t)((c->t_ns - st->last_ok_ns) / XF_NSEC_PER_MSEC) : -1,
-		st->others);
-	json_str(f, st->error);
-	fprintf(f, "},\"redis\":\"%s\"", st->state == SYNC_STATE_UP ? "up" : "down");
-}
-
+/* The counter table's JSON (counters.h, docs/metrics.md), as in the status file. */
 static void cmd_status(struct px_ctl *ctl, FILE *f)
 {
 	static struct px_counters c;
-	const struct px_counters *p = ctl->prev, *q = ctl->cur;
-	uint64_t dt = p->t_ns && q->t_ns > p->t_ns ? q->t_ns - p->t_ns : 0;
-	uint64_t rx = 0, tx = 0, v[XF_NVERDICTS] = { 0 }, xr[XPRO_XDP_NSTATS] = { 0 };
-	const char *verd[XF_NVERDICTS];
 
 	px_counters_read(ctl->s, &c);
-	for (int i = 0; i < c.nw; i++) {
-		rx += c.w[i].ws.rx;
-		tx += c.w[i].ws.tx;
-		for (int k = 0; k < XF_NVERDICTS; k++)
-			v[k] += c.w[i].xs.verdict[k];
-	}
-	for (int k = 0; k < XF_NVERDICTS; k++)
-		verd[k] = xf_verdict_name(k);
-	for (int k = 0; k < XPRO_XDP_NSTATS && p->xdp_ok && q->xdp_ok; k++)
-		xr[k] = rate(p->xdp_pk[k], q->xdp_pk[k], dt);
-	fprintf(f,
-		"{\"ok\":true,\"iface\":\"%s\",\"port\":%u,\"uptime_ms\":%" PRIu64
-		",\"rate_interval_ms\":%" PRIu64 ",\"rx\":%" PRIu64 ",\"tx\":%" PRIu64 ",",
-		ctl->s->cfg.ifname, ctl->s->cfg.port,
-		(uint64_t)((c.t_ns - ctl->s->started_ns) / XF_NSEC_PER_MSEC),
-		(uint64_t)(dt / XF_NSEC_PER_MSEC), rx, tx);
-	write_u64s(f, "verdicts", v, verd, 0, XF_NVERDICTS);
-	fputs(",\"workers\":[", f);
-	for (int i = 0; i < c.nw; i++) {
-		if (i)
-			fputc(',', f);
-		status_worker(f, &c, p, q, dt, i);
-	}
-	fputs("],", f);
-	if (c.xdp_ok) {
-		write_u64s(f, "xdp", c.xdp_pk, px_xdp_stat_names, 0, XPRO_XDP_NSTATS);
-		fputc(',', f);
-		write_u64s(f, "xdp_pps", xr, px_xdp_stat_names, 0, XPRO_XDP_NSTATS);
-	} else {
-		fputs("\"xdp\":null", f);
-	}
-	fprintf(f,
-		",\"flagged\":%" PRIu64 ",\"devices\":%" PRIu64 ",\"engine\":{\"pairs\":%" PRIu64
-		",\"dsts\":%" PRIu64 ",\"devs\":%" PRIu64 ",\"bytes\":%" PRIu64
-		"},\"thresholds\":{\"tf1\":%" PRIu64 ",\"tf2\":%" PRIu64 ",\"hold_ms\":%" PRIu64
-		",\"dst_policy\":\"%s\"},\"load\":{\"pps\":%" PRIu64 ",\"util_permille\":%u},",
-		c.flagged, c.devices, c.es.pairs, c.es.dsts, c.es.devs,
-		c.es.bytes_records + c.es.bytes_tables, c.snap.params.tf1_pps,
-		c.snap.params.tf2_pps, c.snap.hold_ms, xf_policy_name(c.snap.params.policy),
-		c.snap.load.pps, c.snap.load.util_permille);
-	status_sync(f, &c);
+	fputs("{\"ok\":true,", f);
+	px_counters_json(f, &c, px_rates_old(ctl->rates), px_rates_new(ctl->rates));
 	fputc('}', f);
 }
 
@@ -377,7 +262,7 @@ static void cmd_flag(struct px_ctl *ctl, FILE *f, int argc, char **argv)
 		return fail(f, "flag: drop-map update: %s", strerror(errno));
 	pr_info("xproctl: flagged device %u -> %s", k.dev, argv[2]);
 	fprintf(f, "{\"ok\":true,\"dev\":%u,\"dst\":", k.dev);
-	json_str(f, argv[2]);
+	px_json_str(f, argv[2]);
 	fprintf(f, ",\"expires_ms\":%" PRIu64 "}",
 		(uint64_t)((v.until_ns - xf_now_ns()) / XF_NSEC_PER_MSEC));
 }
@@ -392,7 +277,7 @@ static void cmd_unflag(struct px_ctl *ctl, FILE *f, int argc, char **argv)
 		return fail(f, "unflag: device %u -> %s is not flagged", k.dev, argv[2]);
 	pr_info("xproctl: unflagged device %u -> %s", k.dev, argv[2]);
 	fprintf(f, "{\"ok\":true,\"dev\":%u,\"dst\":", k.dev);
-	json_str(f, argv[2]);
+	px_json_str(f, argv[2]);
 	fputc('}', f);
 }
 
@@ -442,7 +327,7 @@ static void cmd_mailbox(struct px_ctl *ctl, FILE *f, enum px_ctl_mb req, int arg
 	if (rc)
 		return fail(f, "%s", msg);
 	fputs("{\"ok\":true,\"changed\":", f);
-	json_str(f, msg);
+	px_json_str(f, msg);
 	fputc('}', f);
 }
 

@@ -18,7 +18,7 @@ enum px_ctl_mb {
 
 /*
  * Written by: snap, mailbox -- the control thread (px_ctl_tick) and the ctl
- * thread, under lock; prev/cur -- the ctl thread only.
+ * thread, under lock; rates, scratch -- the ctl thread only.
  */
 struct px_ctl {
 	struct px_state *s;
@@ -37,8 +37,9 @@ struct px_ctl {
 	int mb_rc;
 	char mb_key[64], mb_val[256], mb_msg[512];
 
-	/* Rates: the difference between the two last snapshots (one a second). */
-	struct px_counters *prev, *cur;
+	/* The *_pps of `status`: snapshots PX_RATE_MS apart, read into scratch. */
+	struct px_rates *rates;
+	struct px_counters *scratch;
 };
 
 /*

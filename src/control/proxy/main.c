@@ -272,7 +272,7 @@ static void tick(struct px_state *s)
 	int err;
 
 	/* Flagged pairs first: a flood dropped in XDP must not look idle to reclaim. */
-	s->flags_expired += px_xdp_sweep_flags(&s->xdp, s->env.engine, now);
+	s->flags_expired += px_xdp_sweep_flags(&s->xdp, s->env.engine, now, &s->drop_map_entries);
 	/* Without a master, deltas are harvested here so that pairs can be reclaimed. */
 	if (!s->sync) {
 		xf_engine_harvest(s->env.engine, NULL, NULL);
@@ -474,6 +474,8 @@ static void teardown(struct px_state *s)
 	/* Final counters while the sockets and the program are still there. */
 	if (s->cfg.stats_file[0])
 		px_stats_write(s);
+	free(s->stats_rates);
+	s->stats_rates = NULL;
 	sync_round_free(s->sync);
 	s->sync = NULL;
 	close_workers(s);

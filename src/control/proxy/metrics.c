@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The Prometheus endpoint: HTTP/1.0 on its own thread, GET /metrics in the
- * text exposition format, 404 for any other path.  One connection at a time,
+ * text exposition format (the families of the counter table, counters.h,
+ * docs/metrics.md), 404 for any other path.  One connection at a time,
  * requests bounded in size and time: a scraper is a trusted, occasional
  * client, and a stuck one must not hold the thread for long.
  */
@@ -28,88 +29,6 @@ struct px_metrics {
 	pthread_t thread;
 	struct px_counters c;
 };
-
-static void head(FILE *f, const char *name, const char *type, const char *help)
-{
-	fprintf(f, "# HELP xpro_%s %s\n# TYPE xpro_%s %s\n", name, help, name, type);
-}
-
-void px_metrics_write(FILE *f, const struct px_counters *c, const char *iface)
-{
-	const struct sync_round_stats *st = &c->snap.sync;
-
-#define PER_WORKER(name, type, help, expr)                                                   \
-	do {                                                                                 \
-		head(f, name, type, help);                                                   \
-		for (int i = 0; i < c->nw; i++)                                              \
-			fprintf(f, "xpro_%s{iface=\"%s\",queue=\"%d\"} %" PRIu64 "\n", name, \
-				iface, c->w[i].queue, (uint64_t)(expr));                     \
-	} while (0)
-	PER_WORKER("rx_packets_total", "counter", "Packets received by the worker.", c->w[i].ws.rx);
-	PER_WORKER("rx_bytes_total", "counter", "Bytes received by the worker.",
-		   c->w[i].ws.rx_bytes);
-	PER_WORKER("tx_packets_total", "counter", "Packets forwarded through AF_XDP.",
-		   c->w[i].ws.tx);
-	PER_WORKER("tx_kernel_packets_total", "counter",
-		   "Packets forwarded through the kernel (next hop unknown).",
-		   c->w[i].ws.tx_kernel);
-	PER_WORKER("tx_fail_packets_total", "counter", "Packets that could not be sent.",
-		   c->w[i].ws.tx_fail);
-	PER_WORKER("worker_zerocopy", "gauge", "1 if the queue runs AF_XDP zero-copy.",
-		   c->w[i].zerocopy);
-	head(f, "verdicts_total", "counter", "Filter verdicts (Algorithm 2) per worker.");
-	for (int i = 0; i < c->nw; i++)
-		for (int v = 0; v < XF_NVERDICTS; v++)
-			fprintf(f,
-				"xpro_verdicts_total{iface=\"%s\",queue=\"%d\",verdict=\"%s\"} "
-				"%" PRIu64 "\n",
-				iface, c->w[i].queue, xf_verdict_name(v), c->w[i].xs.verdict[v]);
-	head(f, "rejected_total", "counter", "Tunnel packets rejected, by reason.");
-	for (int i = 0; i < c->nw; i++)
-		for (int r = 1; r < TUN_REJ_N; r++)
-			fprintf(f,
-				"xpro_rejected_total{iface=\"%s\",queue=\"%d\",reason=\"%s\"} "
-				"%" PRIu64 "\n",
-				iface, c->w[i].queue, tun_rej_name(r), c->w[i].ws.rejected[r]);
-	if (c->xdp_ok) {
-		head(f, "xdp_packets_total", "counter", "XDP program outcomes.");
-		for (int k = 0; k < XPRO_XDP_NSTATS; k++)
-			fprintf(f,
-				"xpro_xdp_packets_total{iface=\"%s\",action=\"%s\"} %" PRIu64 "\n",
-				iface, px_xdp_stat_names[k], c->xdp_pk[k]);
-	}
-#define ONE(name, type, help, val)                                                               \
-	do {                                                                                     \
-		head(f, name, type, help);                                                       \
-		fprintf(f, "xpro_%s{iface=\"%s\"} %" PRIu64 "\n", name, iface, (uint64_t)(val)); \
-	} while (0)
-	ONE("drop_map_entries", "gauge", "Pairs in the XDP drop-map.", c->flagged);
-	ONE("devices_provisioned", "gauge", "Devices in the provisioning table.", c->devices);
-	ONE("engine_pairs", "gauge", "Live (device, destination) records.", c->es.pairs);
-	ONE("engine_dsts", "gauge", "Live destination records.", c->es.dsts);
-	ONE("engine_devs", "gauge", "Live device records.", c->es.devs);
-	ONE("engine_bytes", "gauge", "Bytes held by the engine's records and tables.",
-	    c->es.bytes_records + c->es.bytes_tables);
-	ONE("load_pps", "gauge", "W: packets/s received by all workers.", c->snap.load.pps);
-	ONE("load_util_permille", "gauge", "W: busiest worker's share of full bursts.",
-	    c->snap.load.util_permille);
-	ONE("sync_up", "gauge", "1 while the Redis master answers.",
-	    c->snap.have_sync && st->state == SYNC_STATE_UP);
-	if (c->snap.have_sync) {
-		ONE("sync_rounds_total", "counter", "Sync rounds attempted.", st->rounds);
-		ONE("sync_rounds_failed_total", "counter", "Sync rounds that failed.",
-		    st->rounds_failed);
-		head(f, "sync_round_seconds", "gauge", "Wall time of the last round's Redis work.");
-		fprintf(f, "xpro_sync_round_seconds{iface=\"%s\"} %.6f\n", iface,
-			(double)st->last_round_ns / 1e9);
-		head(f, "sync_lag_seconds", "gauge",
-		     "Time since the master last acknowledged a merge (-1: never).");
-		fprintf(f, "xpro_sync_lag_seconds{iface=\"%s\"} %.3f\n", iface,
-			st->last_ok_ns ? (double)(c->t_ns - st->last_ok_ns) / 1e9 : -1.0);
-	}
-#undef ONE
-#undef PER_WORKER
-}
 
 static void reply(int fd, const char *status, const char *type, const char *body, size_t len)
 {
@@ -164,7 +83,7 @@ static void serve(struct px_metrics *m, int fd)
 	if (!f)
 		return;
 	px_counters_read(m->s, &m->c);
-	px_metrics_write(f, &m->c, m->s->cfg.ifname);
+	px_counters_prometheus(f, &m->c);
 	if (!fclose(f))
 		reply(fd, "200 OK", "text/plain; version=0.0.4", body, blen);
 	free(body);

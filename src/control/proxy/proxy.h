@@ -100,16 +100,29 @@ int px_xdp_sync_devices(const struct px_xdp *x, const struct tun_dev_conf *conf,
 int px_xdp_counters(const struct px_xdp *x, uint64_t *packets, uint64_t *bytes);
 /*
  * Move flagged pairs' last-seen time to their last XDP drop, then delete the
- * entries whose hold ended.  Returns how many were deleted.
+ * entries whose hold ended.  Returns how many were deleted; *left is how
+ * many stay.
  */
-int px_xdp_sweep_flags(const struct px_xdp *x, struct xf_engine *e, uint64_t now_ns);
+int px_xdp_sweep_flags(const struct px_xdp *x, struct xf_engine *e, uint64_t now_ns,
+		       uint64_t *left);
 
 /* Learn neighbours, on-link prefixes and gateways of ifindex; publish to nh. */
 int px_neigh_refresh(struct dp_nh *nh, int ifindex);
 
+/* stats.c: every figure of the running proxy (the table: counters.h). */
 struct px_state;
-/* Write the status file (JSON) atomically (tmp + rename). */
-int px_stats_write(const struct px_state *s);
+struct px_ctl_snap;
+struct px_counters;
+/* What only the control thread may read, for px_counters_fill().  Control thread. */
+void px_snap_take(const struct px_state *s, struct px_ctl_snap *snap);
+/*
+ * Every figure now into c, with snap (the control thread's own, or the one
+ * it published).  Any registered RCU reader thread.
+ */
+void px_counters_fill(const struct px_state *s, const struct px_ctl_snap *snap,
+		      struct px_counters *c);
+/* Write the status file (JSON, docs/metrics.md) atomically (tmp + rename).  Control thread. */
+int px_stats_write(struct px_state *s);
 
 /* Log through one sink; never from the per-packet path. */
 void px_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -6,6 +6,7 @@
 #ifndef XPRO_PROXY_STATE_H
 #define XPRO_PROXY_STATE_H
 
+#include "control/proxy/counters.h"
 #include "control/proxy/proxy.h"
 #include "sync/round.h"
 
@@ -19,6 +20,8 @@ struct px_state {
 	int nworkers, nopen, nrunning;
 	uint64_t started_ns;
 	uint64_t reclaimed, flags_expired;
+	uint64_t drop_map_entries; /* after the last sweep */
+	struct px_rates *stats_rates; /* the status file's *_pps (stats.c); NULL: none yet */
 	struct sync_round *sync; /* NULL: no master configured */
 	struct sync_load load; /* W as last measured */
 	struct {

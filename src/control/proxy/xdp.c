@@ -191,16 +191,18 @@ static int cmp_seen(const void *a, const void *b)
  * those packets); then delete the entries whose hold ended -- in that order,
  * so an ongoing flood is never mistaken for an idle pair.  Keys are collected
  * first and deleted after: deleting the key a hash-map walk stands on makes
- * it start over.  Returns the number deleted.  Control thread only.
+ * it start over.  *left is what stays in the map (the status figure
+ * drop_map_entries), counted on past SWEEP_MAX.  Returns the number deleted.
+ * Control thread only.
  */
-int px_xdp_sweep_flags(const struct px_xdp *x, struct xf_engine *e, uint64_t now_ns)
+int px_xdp_sweep_flags(const struct px_xdp *x, struct xf_engine *e, uint64_t now_ns, uint64_t *left)
 {
 	static struct flag_seen prev[SWEEP_MAX], cur[SWEEP_MAX];
 	static size_t nprev;
 	static struct xf_key dead[SWEEP_MAX];
-	struct xf_key key, *last = NULL;
+	struct xf_key key, *last = NULL, more[2];
 	struct xpro_drop_val val;
-	size_t ncur = 0, ndead = 0;
+	size_t ncur = 0, ndead = 0, nmore = 0;
 	int freed = 0;
 
 	while (ncur < SWEEP_MAX && !bpf_map_get_next_key(x->drop_fd, last, &key)) {
@@ -217,11 +219,18 @@ int px_xdp_sweep_flags(const struct px_xdp *x, struct xf_engine *e, uint64_t now
 			dead[ndead++] = key;
 		cur[ncur++].packets = val.packets;
 	}
+	/* Past SWEEP_MAX: only counted. */
+	for (int i = 0; ncur == SWEEP_MAX && !bpf_map_get_next_key(x->drop_fd, last, &more[i]);
+	     i ^= 1) {
+		last = &more[i];
+		nmore++;
+	}
 	for (size_t i = 0; i < ndead; i++)
 		freed += !bpf_map_delete_elem(x->drop_fd, &dead[i]);
 	qsort(cur, ncur, sizeof(*cur), cmp_seen);
 	memcpy(prev, cur, ncur * sizeof(*cur));
 	nprev = ncur;
+	*left = ncur + nmore - (size_t)freed;
 	return freed;
 }
 

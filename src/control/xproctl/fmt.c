@@ -11,7 +11,8 @@
 #include "control/xproctl/fmt.h"
 
 #define JV_DEPTH 16
-#define COL_MAX 24
+#define COL_MAX 32
+#define TABLE_WIDTH 100 /* columns of a table line before its columns wrap */
 
 struct rd {
 	const char *p;
@@ -241,20 +242,46 @@ static void flat(FILE *out, const struct jv *o)
 			scalar(o->vals[i]) ? text(o->vals[i]) : "...");
 }
 
+static void cell(FILE *out, const struct jv *row, const char *col, int width)
+{
+	const struct jv *v = row ? jv_get(row, col) : NULL;
+
+	fprintf(out, " %*s", width, !row ? col : v && scalar(v) ? text(v) : "-");
+}
+
+/* One line of columns [from, to), led by the first column when from > 0; row NULL: headers. */
+static void table_line(FILE *out, const struct jv *row, const char *const *cols, const int *width,
+		       size_t from, size_t to)
+{
+	fputs(" ", out);
+	if (from)
+		cell(out, row, cols[0], width[0]);
+	for (size_t c = from; c < to; c++)
+		cell(out, row, cols[c], width[c]);
+	fputc('\n', out);
+}
+
+/*
+ * Columns: the first row's scalar members, as wide as their widest cell.
+ * Wider than TABLE_WIDTH, the columns go in blocks, one under the other,
+ * each after the first led by the first column again (the queue of a
+ * worker).  Nested objects follow each row of the last block.
+ */
 static void table(FILE *out, const char *name, const struct jv *a)
 {
 	const struct jv *first = a->vals[0];
+	const char *cols[COL_MAX];
 	int width[COL_MAX] = { 0 };
 	size_t ncol = 0;
 
 	fprintf(out, "%s:\n", name);
-	/* Columns: the first row's scalar members, as wide as their widest cell. */
 	for (size_t c = 0; c < first->n && ncol < COL_MAX; c++) {
 		if (!scalar(first->vals[c]))
 			continue;
-		width[ncol] = (int)strlen(first->keys[c]);
+		cols[ncol] = first->keys[c];
+		width[ncol] = (int)strlen(cols[ncol]);
 		for (size_t r = 0; r < a->n; r++) {
-			const struct jv *cell = jv_get(a->vals[r], first->keys[c]);
+			const struct jv *cell = jv_get(a->vals[r], cols[ncol]);
 			int w = cell && scalar(cell) ? (int)strlen(text(cell)) : 1;
 
 			if (w > width[ncol])
@@ -262,31 +289,26 @@ static void table(FILE *out, const char *name, const struct jv *a)
 		}
 		ncol++;
 	}
-	fputs(" ", out);
-	for (size_t c = 0, k = 0; c < first->n && k < ncol; c++)
-		if (scalar(first->vals[c]))
-			fprintf(out, " %*s", width[k++], first->keys[c]);
-	fputc('\n', out);
-	for (size_t r = 0; r < a->n; r++) {
-		const struct jv *row = a->vals[r];
+	for (size_t from = 0, to; from < ncol || !ncol; from = to) {
+		int w = 1 + (from ? width[0] + 1 : 0);
 
-		fputs(" ", out);
-		for (size_t c = 0, k = 0; c < first->n && k < ncol; c++) {
-			const struct jv *cell;
+		for (to = from; to < ncol && (to == from || w + width[to] + 1 <= TABLE_WIDTH); to++)
+			w += width[to] + 1;
+		table_line(out, NULL, cols, width, from, to);
+		for (size_t r = 0; r < a->n; r++) {
+			const struct jv *row = a->vals[r];
 
-			if (!scalar(first->vals[c]))
-				continue;
-			cell = jv_get(row, first->keys[c]);
-			fprintf(out, " %*s", width[k++], cell && scalar(cell) ? text(cell) : "-");
+			table_line(out, row, cols, width, from, to);
+			for (size_t c = 0; to == ncol && row->type == JV_OBJ && c < row->n; c++) {
+				if (row->vals[c]->type != JV_OBJ)
+					continue;
+				fprintf(out, "    %s: ", row->keys[c]);
+				flat(out, row->vals[c]);
+				fputc('\n', out);
+			}
 		}
-		fputc('\n', out);
-		for (size_t c = 0; row->type == JV_OBJ && c < row->n; c++) {
-			if (row->vals[c]->type != JV_OBJ)
-				continue;
-			fprintf(out, "    %s: ", row->keys[c]);
-			flat(out, row->vals[c]);
-			fputc('\n', out);
-		}
+		if (!ncol)
+			break;
 	}
 }
 
