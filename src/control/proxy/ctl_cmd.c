@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <urcu.h>
 
+#include "xpro/addr_text.h"
 #include "control/proxy/ctl_int.h"
 #include "control/proxy/state.h"
 
@@ -37,19 +38,13 @@ static void fail(FILE *f, const char *fmt, ...)
 
 static void key_dst(const struct xf_key *k, char *buf, size_t len)
 {
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	if (!memcmp(k->dst, v4mapped, sizeof(v4mapped)))
-		inet_ntop(AF_INET, &k->dst[12], buf, (socklen_t)len);
-	else
-		inet_ntop(AF_INET6, k->dst, buf, (socklen_t)len);
+	xpro_addr_format(k->dst, 0, buf, len);
 }
 
 /* "7" "198.18.0.9" into a drop-map key; 0 or -EINVAL. */
 static int parse_pair(const char *dev, const char *dst, struct xf_key *k)
 {
-	uint8_t a6[16];
-	uint32_t a4;
+	uint8_t a[16];
 	char *end;
 	unsigned long v;
 
@@ -57,12 +52,10 @@ static int parse_pair(const char *dev, const char *dst, struct xf_key *k)
 	v = strtoul(dev, &end, 10);
 	if (!*dev || *end || errno || v > UINT32_MAX || dev[0] == '-' || dev[0] == '+')
 		return -EINVAL;
-	if (inet_pton(AF_INET, dst, &a4) == 1)
-		xf_key_ipv4(k, (uint32_t)v, a4);
-	else if (inet_pton(AF_INET6, dst, a6) == 1)
-		xf_key_ipv6(k, (uint32_t)v, a6);
-	else
+	/* IPv4 and IPv4-mapped IPv6 give the same key, as in the engine. */
+	if (!xpro_addr_parse(dst, a))
 		return -EINVAL;
+	xf_key_ipv6(k, (uint32_t)v, a);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <urcu.h>
 
+#include "xpro/addr.h"
 #include "control/proxy/ctl.h"
 #include "control/proxy/state.h"
 
@@ -116,23 +117,14 @@ static int listen_on(const char *spec)
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE },
 			*ai;
-	char host[64];
-	const char *colon = strrchr(spec, ':'), *h = host;
-	size_t hl;
+	char host[64], port[8];
+	uint16_t p;
 	int fd, one = 1, err;
 
-	if (!colon || colon == spec || !colon[1])
+	if (xpro_hostport_split(spec, host, sizeof(host), &p, XPRO_HP_PORT))
 		return -EINVAL;
-	hl = (size_t)(colon - spec);
-	if (hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, spec, hl);
-	host[hl] = 0;
-	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-		host[hl - 1] = 0;
-		h = host + 1;
-	}
-	if (getaddrinfo(h, colon + 1, &hints, &ai))
+	snprintf(port, sizeof(port), "%u", p);
+	if (getaddrinfo(host, port, &hints, &ai))
 		return -EINVAL;
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
