@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Inside struct sync_conn: shared by redis.c (connection), merge.c and
- * load.c (the two scripts' callers).  Not for use outside src/sync/.
+ * Inside struct sync_conn: shared by redis.c (connection), merge.c, load.c,
+ * share.c (the scripts' callers) and read.c.  Not for use outside src/sync/.
  */
 #ifndef XPRO_SYNC_CONN_INT_H
 #define XPRO_SYNC_CONN_INT_H
@@ -20,6 +20,7 @@ enum sync_script_id {
 	SYNC_SCRIPT_MERGE,
 	SYNC_SCRIPT_LOAD,
 	SYNC_SCRIPT_SHARE,
+	SYNC_SCRIPT_LOAD_RO, /* a replica's only script */
 	SYNC_NSCRIPTS,
 };
 
@@ -35,7 +36,8 @@ struct sync_doubt {
 /* Owned by one thread at a time; no field is shared. */
 struct sync_conn {
 	redisContext *ctx; /* NULL while disconnected */
-	char *addr; /* as given, for messages */
+	bool replica; /* a read-only replica: no marker, no sequence (redis.h) */
+	char *addr; /* as given, for messages; a replica's with "replica " before it */
 	char *host; /* TCP host, or NULL */
 	char *path; /* unix socket path, or NULL */
 	int port;

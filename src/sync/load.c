@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sync_exchange_loads(): Algorithm 1 lines 1-2, one EVALSHA of the workload
- * script (lua.h) that publishes this proxy's W and returns the others'.
+ * script (lua.h) that publishes this proxy's W and returns the others';
+ * sync_read_loads(): the same read by the replica's script.  One parser for
+ * both replies.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,8 +16,9 @@
 /* id, pps, util, age, tunnel address. */
 #define LOAD_REPLY_ENTRY SYNC_LOAD_REPLY_ENTRY
 
-static redisReply *eval_load(struct sync_conn *c, int *rc, const struct sync_load *mine,
-			     uint32_t max_age_ms)
+/* One EVALSHA of script id (SYNC_SCRIPT_LOAD or _LOAD_RO), re-loaded after NOSCRIPT. */
+static redisReply *eval_load(struct sync_conn *c, int *rc, enum sync_script_id id,
+			     const struct sync_load *mine, uint32_t max_age_ms)
 {
 	char pps[24], util[16], age[16];
 	const char *argv[9];
@@ -26,7 +29,7 @@ static redisReply *eval_load(struct sync_conn *c, int *rc, const struct sync_loa
 	snprintf(util, sizeof(util), "%u", mine ? mine->util_permille : 0);
 	snprintf(age, sizeof(age), "%u", max_age_ms);
 	argv[0] = "EVALSHA";
-	argv[1] = c->sha[SYNC_SCRIPT_LOAD];
+	argv[1] = c->sha[id];
 	argv[2] = "0";
 	argv[3] = c->proxy_id;
 	argv[4] = mine ? "1" : "0";
@@ -41,7 +44,7 @@ static redisReply *eval_load(struct sync_conn *c, int *rc, const struct sync_loa
 		if (!r || !sync_reply_noscript(r) || tries == 1)
 			return r;
 		freeReplyObject(r);
-		*rc = sync_conn_load_script(c, SYNC_SCRIPT_LOAD);
+		*rc = sync_conn_load_script(c, id);
 		if (*rc)
 			return NULL;
 	}
@@ -67,8 +70,9 @@ static int parse_entry(redisReply **e, struct sync_load *out)
 	return 0;
 }
 
-int sync_exchange_loads(struct sync_conn *c, const struct sync_load *mine, struct sync_load *others,
-			size_t max, uint32_t max_age_ms)
+/* Run script id and parse its reply into others: the count, or -errno. */
+static int load_call(struct sync_conn *c, enum sync_script_id id, const struct sync_load *mine,
+		     struct sync_load *others, size_t max, uint32_t max_age_ms)
 {
 	struct sync_sigpipe g;
 	redisReply *r;
@@ -81,7 +85,7 @@ int sync_exchange_loads(struct sync_conn *c, const struct sync_load *mine, struc
 	if (mine && mine->util_permille > 1000)
 		return sync_conn_fail(c, EINVAL, "load: bad util %u permille", mine->util_permille);
 	sync_sigpipe_block(&g);
-	r = eval_load(c, &rc, mine, max_age_ms);
+	r = eval_load(c, &rc, id, mine, max_age_ms);
 	sync_sigpipe_restore(&g);
 	if (!r)
 		return rc;
@@ -101,4 +105,18 @@ int sync_exchange_loads(struct sync_conn *c, const struct sync_load *mine, struc
 	}
 	freeReplyObject(r);
 	return rc;
+}
+
+int sync_exchange_loads(struct sync_conn *c, const struct sync_load *mine, struct sync_load *others,
+			size_t max, uint32_t max_age_ms)
+{
+	return load_call(c, SYNC_SCRIPT_LOAD, mine, others, max, max_age_ms);
+}
+
+int sync_read_loads(struct sync_conn *c, struct sync_load *others, size_t max, uint32_t max_age_ms)
+{
+	if (!c->replica)
+		return sync_conn_fail(c, EINVAL, "redis %s: load: not a replica connection",
+				      c->addr);
+	return load_call(c, SYNC_SCRIPT_LOAD_RO, NULL, others, max, max_age_ms);
 }

@@ -29,8 +29,7 @@ struct sync_load {
 	uint64_t age_us; /* in results: how long ago it was published (master's clock) */
 	/*
 	 * The proxy's tunnel address, "a.b.c.d:port" or "[v6]:port", so that
-	 * PROBE_REPLY can name its peers; empty: not published (or read from a
-	 * replica, whose reader predates it).
+	 * PROBE_REPLY can name its peers; empty: not published.
 	 */
 	char tun_addr[SYNC_TUN_ADDR_MAX + 1];
 };
@@ -46,5 +45,14 @@ struct sync_load {
  */
 int sync_exchange_loads(struct sync_conn *c, const struct sync_load *mine, struct sync_load *others,
 			size_t max, uint32_t max_age_ms);
+
+/*
+ * The other proxies' W from a replica connection (sync_conn_opts.replica),
+ * which sync_exchange_loads() cannot use (a replica refuses writes): the
+ * same entries, parsed alike, except that stale ones are skipped rather
+ * than deleted and ages are on the replica's clock.  Returns as
+ * sync_exchange_loads(); -EINVAL on a master connection.
+ */
+int sync_read_loads(struct sync_conn *c, struct sync_load *others, size_t max, uint32_t max_age_ms);
 
 #endif /* XPRO_SYNC_LOAD_H */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The server-side Lua scripts of the sync layer and their argument layouts.
- * Each script's text lives in one C string (merge_lua.c, load_lua.c); the
- * connection loads them with SCRIPT LOAD and calls them with EVALSHA.
+ * Each script's text lives in one C string (merge_lua.c, load_lua.c,
+ * share_lua.c); the connection loads them with SCRIPT LOAD and calls them
+ * with EVALSHA.
  */
 #ifndef XPRO_SYNC_LUA_H
 #define XPRO_SYNC_LUA_H
@@ -32,12 +33,21 @@ extern const char sync_merge_lua[];
 
 /*
  * Algorithm 1 lines 1-2: publish W, drop stale entries, read the others'.
- *   ARGV: proxy_id publish(0|1) pps util_permille max_age_ms
- *   reply: m times  proxy_id pps util_permille age_us  (other proxies only)
+ *   ARGV: proxy_id publish(0|1) pps util_permille max_age_ms tun_addr
+ *   reply: m times  proxy_id pps util_permille age_us tun_addr  (other
+ *          proxies only)
  * Ages are taken on the master's clock (TIME), so proxies' clocks may differ.
  */
 extern const char sync_load_lua[];
 #define SYNC_LOAD_REPLY_ENTRY 5
+
+/*
+ * The same read for a replica (flags=no-writes: a read-only replica refuses
+ * any other script): same ARGV, publish must be 0; same reply.  Stale
+ * entries are skipped, not deleted (the master's readers delete them); ages
+ * are on the replica's clock.
+ */
+extern const char sync_load_ro_lua[];
 
 /*
  * The fair policy's summaries (share.h, docs/sync.md "Fair share").

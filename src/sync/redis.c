@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The connection to the Redis master: every failure becomes -errno and one
- * line naming the master and the step that failed, every wait is bounded by
- * the connect or command timeout, and a lost connection is re-established
- * by the next call, which also notices when the master is a new instance.
+ * The connection to the Redis master (or to a replica of it): every failure
+ * becomes -errno and one line naming the server and the step that failed,
+ * every wait is bounded by the connect or command timeout, and a lost
+ * connection is re-established by the next call, which also notices when
+ * the master is a new instance.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,7 +26,14 @@ static const char *const script_src[SYNC_NSCRIPTS] = {
 	[SYNC_SCRIPT_MERGE] = sync_merge_lua,
 	[SYNC_SCRIPT_LOAD] = sync_load_lua,
 	[SYNC_SCRIPT_SHARE] = sync_share_lua,
+	[SYNC_SCRIPT_LOAD_RO] = sync_load_ro_lua,
 };
+
+/* A replica loads its read-only script only; the master every other one. */
+static bool loads_script(const struct sync_conn *c, enum sync_script_id id)
+{
+	return c->replica == (id == SYNC_SCRIPT_LOAD_RO);
+}
 
 /* --- errors ---------------------------------------------------------------- */
 
@@ -323,7 +331,7 @@ static int adopt(struct sync_conn *c)
 	return 0;
 }
 
-/* AUTH, then the marker (adopted, or checked), then the scripts. */
+/* AUTH, then the marker (adopted, or checked; a replica has none), then the scripts. */
 static int handshake(struct sync_conn *c, bool adopting)
 {
 	char gen[SYNC_GEN_LEN + 1];
@@ -336,7 +344,9 @@ static int handshake(struct sync_conn *c, bool adopting)
 			return rc;
 		freeReplyObject(r);
 	}
-	if (adopting) {
+	if (c->replica) {
+		/* Nothing of ours to learn: a replica only serves reads. */
+	} else if (adopting) {
 		rc = adopt(c);
 	} else {
 		rc = read_gen(c, gen);
@@ -349,8 +359,10 @@ static int handshake(struct sync_conn *c, bool adopting)
 				c->addr, gen[0] ? gen : "absent", c->gen);
 		}
 	}
-	for (int i = 0; !rc && i < SYNC_NSCRIPTS; i++)
-		rc = sync_conn_load_script(c, i);
+	for (int i = 0; !rc && i < SYNC_NSCRIPTS; i++) {
+		if (loads_script(c, i))
+			rc = sync_conn_load_script(c, i);
+	}
 	if (!rc)
 		c->st.connects++;
 	return rc;
@@ -435,20 +447,23 @@ static int conn_setup(struct sync_conn *c, const struct sync_conn_opts *o)
 	int rc;
 
 	if (!o->addr)
-		return sync_conn_fail(c, EINVAL, "redis: no master address");
+		return sync_conn_fail(c, EINVAL, "redis: no %s address",
+				      o->replica ? "replica" : "master");
 	if (sync_proxy_id_check(o->proxy_id))
 		return sync_conn_fail(c, EINVAL,
 				      "proxy id: bad value '%s' (1-%d of A-Z a-z 0-9 . _ -)",
 				      o->proxy_id ? o->proxy_id : "", SYNC_PROXY_ID_MAX);
-	c->addr = strdup(o->addr);
-	if (!c->addr)
+	c->replica = o->replica;
+	if (asprintf(&c->addr, "%s%s", o->replica ? "replica " : "", o->addr) < 0) {
+		c->addr = NULL;
 		return sync_conn_fail(c, ENOMEM, "redis: out of memory");
+	}
 	rc = parse_addr(c, o->addr);
 	if (rc)
 		return sync_conn_fail(
 			c, -rc,
-			"redis address: bad value '%s' (host:port, [v6]:port or unix:/path)",
-			o->addr);
+			"redis %saddress: bad value '%s' (host:port, [v6]:port or unix:/path)",
+			o->replica ? "replica " : "", o->addr);
 	if (o->password) {
 		c->password = strdup(o->password);
 		if (!c->password)

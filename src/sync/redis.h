@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * One proxy's connection to the Redis master: address parsing, connect and
- * command timeouts, AUTH, the master instance marker, script loading and
- * re-loading, reconnection, and errors turned into -errno plus one line of
- * text that names the master and what failed.
+ * One proxy's connection to the Redis master, or to a read-only replica of
+ * it: address parsing, connect and command timeouts, AUTH, the master
+ * instance marker, script loading and re-loading, reconnection, and errors
+ * turned into -errno plus one line of text that names the server and what
+ * failed.
  *
  * Threads: a struct sync_conn belongs to one thread at a time (the proxy's
  * control thread; a test may give each thread its own).  Every call blocks
@@ -26,15 +27,22 @@ struct sync_conn_opts {
 	const char *proxy_id; /* unique per proxy process: [A-Za-z0-9._-]{1,32} */
 	uint32_t connect_ms; /* connect timeout; 0: 1000 ms */
 	uint32_t cmd_ms; /* wait for any one reply or socket write; 0: 2000 ms */
+	/*
+	 * A read-only replica of the master: AUTH and its one script, no
+	 * instance marker and no sequence (a replica cannot hold ours); only
+	 * sync_read_loads() is for it.  Its messages say "redis replica ADDR".
+	 */
+	bool replica;
 };
 
 /*
  * Connect, authenticate, learn (or set, when the master is empty) the
- * instance marker, read this proxy's last applied batch, load the scripts.
+ * instance marker, read this proxy's last applied batch, load the scripts
+ * (a replica: connect, authenticate, load its script).
  * Returns NULL with errno set and one line in err (when not NULL):
  * EINVAL (bad options), ECONNREFUSED/ENOENT (nobody listens there),
  * ETIMEDOUT (no connection or no reply in time), EACCES (password missing
- * or wrong), EROFS (a replica, not a master), ENOMEM, EIO/EPROTO (other).
+ * or wrong), EROFS (a replica given as the master), ENOMEM, EIO/EPROTO (other).
  * Host names are resolved with getaddrinfo(), which the timeouts do not
  * bound: give an address or a name in /etc/hosts.
  */
@@ -51,7 +59,8 @@ const char *sync_conn_strerror(const struct sync_conn *c);
  * Returns 0, an error of sync_conn_open(), or -ESTALE when the master is not
  * the instance this connection synced with (restarted empty or flushed: the
  * marker is gone or different).  After -ESTALE the caller must call
- * sync_conn_resync() and then push its full local state, not just deltas.
+ * sync_conn_resync() and then push its full local state, not just deltas
+ * (never from a replica: it has no marker to check).
  */
 int sync_conn_ensure(struct sync_conn *c);
 

@@ -3,6 +3,8 @@
  * Workload exchange (Algorithm 1 lines 1-2) on a real redis-server: each
  * proxy sees every other proxy's fresh W and not its own; entries nobody
  * refreshed within max_age disappear; the script survives SCRIPT FLUSH.
+ * The replica's read gives the same entries and writes nothing (a real
+ * read-only replica: tests/sync/test_round.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,15 +33,20 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct sync_conn *open_conn(const char *id)
+static struct sync_conn *open_as(const char *id, bool replica)
 {
-	struct sync_conn_opts o = { .addr = fx.addr, .proxy_id = id };
+	struct sync_conn_opts o = { .addr = fx.addr, .proxy_id = id, .replica = replica };
 	char err[256];
 	struct sync_conn *c = sync_conn_open(&o, err, sizeof(err));
 
 	if (!c)
 		fail_msg("%s", err);
 	return c;
+}
+
+static struct sync_conn *open_conn(const char *id)
+{
+	return open_as(id, false);
 }
 
 static void test_exchange(void **state)
@@ -84,6 +91,38 @@ static void test_exchange(void **state)
 	sync_conn_close(z);
 }
 
+static void test_read_loads(void **state)
+{
+	struct sync_conn *a = open_conn("pa"), *ra = open_as("pa", true), *rz = open_as("pz", true);
+	struct sync_load wa = { .pps = 1000,
+				.util_permille = 250,
+				.tun_addr = "[2001:db8::1]:7447" };
+	struct sync_load got[4];
+
+	(void)state;
+	rfx_ok(&fx, "FLUSHALL");
+	assert_int_equal(sync_exchange_loads(a, &wa, got, 4, 5000), 0);
+	/* Parsed as the master's readers parse it; our own entry is not among the others. */
+	assert_int_equal(sync_read_loads(rz, got, 4, 5000), 1);
+	assert_string_equal(got[0].proxy_id, "pa");
+	assert_int_equal(got[0].pps, 1000);
+	assert_int_equal(got[0].util_permille, 250);
+	assert_string_equal(got[0].tun_addr, "[2001:db8::1]:7447");
+	assert_int_equal(sync_read_loads(ra, got, 4, 5000), 0);
+	/* Stale entries are skipped, never deleted: a replica cannot. */
+	rfx_sleep_ms(30);
+	assert_int_equal(sync_read_loads(rz, got, 4, 10), 0);
+	assert_int_equal(rfx_int(&fx, "HLEN %s", SYNC_KEY_LOAD), 1);
+	/* The script is loaded again after SCRIPT FLUSH, as the master's are. */
+	rfx_ok(&fx, "SCRIPT FLUSH");
+	assert_int_equal(sync_read_loads(rz, got, 4, 5000), 1);
+	/* Only for replica connections. */
+	assert_int_equal(sync_read_loads(a, got, 4, 5000), -EINVAL);
+	sync_conn_close(a);
+	sync_conn_close(ra);
+	sync_conn_close(rz);
+}
+
 static int64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
@@ -113,6 +152,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exchange),
+		cmocka_unit_test(test_read_loads),
 		cmocka_unit_test(test_clock_offset),
 	};
 
