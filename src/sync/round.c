@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <hiredis/hiredis.h>
 
 #include "sync/keys.h"
 #include "sync/merge.h"
@@ -23,13 +22,21 @@
 #define OTHERS_MAX 64
 #define OFFSET_EVERY 16 /* rounds between clock offset measurements */
 
+/* When to try a server again after a failure: from t doubling up to backoff_max_ms. */
+struct retry {
+	uint64_t next_try, backoff; /* ns; 0: no failure since the last success */
+};
+
 struct sync_round {
 	struct xf_engine *e;
 	struct sync_conn *conn; /* NULL until the first successful connect */
 	struct sync_conn_opts copts;
 	char addr[128], password[128], proxy_id[SYNC_PROXY_ID_MAX + 1];
+	/* The replica, for reads: the master's options but its address. */
+	struct sync_conn *rep; /* NULL when none, or until the first successful connect */
+	struct sync_conn_opts ropts;
 	char replica[128];
-	redisContext *rep; /* replica, for reads; NULL when none or down */
+	struct retry rep_retry;
 	struct sync_params params, next_params; /* next: after the request in hand */
 	bool retune;
 	uint32_t period_ms, backoff_max_ms, batch_cfg;
@@ -44,7 +51,7 @@ struct sync_round {
 	bool have_offset;
 	unsigned since_offset;
 
-	uint64_t next_try, backoff;
+	struct retry retry;
 	struct sync_load others[OTHERS_MAX];
 	size_t nothers;
 	/* The fair policy's summaries: this proxy's, and the others' sums. */
@@ -73,11 +80,47 @@ static bool fatal_errno(int err)
 	return err == EACCES || err == EROFS || err == EINVAL;
 }
 
+static void retry_fail(struct retry *t, const struct sync_round *r, uint64_t now)
+{
+	uint64_t max = (uint64_t)r->backoff_max_ms * 1000000ULL;
+
+	t->backoff = t->backoff ? t->backoff * 2 : (uint64_t)r->period_ms * 1000000ULL;
+	if (t->backoff > max)
+		t->backoff = max;
+	t->next_try = now + t->backoff;
+}
+
+static bool retry_wait(const struct retry *t, uint64_t now)
+{
+	return t->next_try && now < t->next_try;
+}
+
+static void retry_ok(struct retry *t)
+{
+	t->backoff = 0;
+	t->next_try = 0;
+}
+
+/*
+ * Open the connection with options o into *c.  0, or -errno with one line in
+ * err; *fatal when retrying cannot help (a wrong password, a bad address).
+ */
+static int conn_open(struct sync_conn **c, const struct sync_conn_opts *o, bool *fatal, char *err,
+		     size_t errlen)
+{
+	*c = sync_conn_open(o, err, errlen);
+	if (*c)
+		return 0;
+	*fatal = fatal_errno(errno);
+	return -errno;
+}
+
 struct sync_round *sync_round_new(struct xf_engine *e, const struct sync_round_cfg *cfg, char *err,
 				  size_t errlen)
 {
 	struct sync_round *r = calloc(1, sizeof(*r));
 	struct xf_params xp;
+	bool fatal = false;
 
 	if (!r) {
 		snprintf(err, errlen, "sync: out of memory");
@@ -94,6 +137,10 @@ struct sync_round *sync_round_new(struct xf_engine *e, const struct sync_round_c
 	r->copts.addr = r->addr;
 	r->copts.password = r->password[0] ? r->password : NULL;
 	r->copts.proxy_id = r->proxy_id;
+	r->copts.replica = false;
+	r->ropts = r->copts;
+	r->ropts.addr = r->replica;
+	r->ropts.replica = true;
 	r->period_ms = cfg->period_ms ? cfg->period_ms : 100;
 	r->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : SYNC_BACKOFF_MAX_MS;
 	xf_engine_get_params(e, &xp);
@@ -107,18 +154,24 @@ struct sync_round *sync_round_new(struct xf_engine *e, const struct sync_round_c
 		free(r);
 		return NULL;
 	}
-	r->conn = sync_conn_open(&r->copts, err, errlen);
-	if (!r->conn) {
-		if (fatal_errno(errno)) {
-			free(r);
-			return NULL;
-		}
+	/* The replica first: its error must not overwrite the master's in err. */
+	if (r->replica[0] && conn_open(&r->rep, &r->ropts, &fatal, err, errlen) && fatal)
+		goto out_free;
+	if (conn_open(&r->conn, &r->copts, &fatal, err, errlen)) {
+		if (fatal)
+			goto out_close_rep;
 		/* Unreachable for now: start DOWN and retry; the fast path runs anyway. */
 		r->st.state = SYNC_STATE_DOWN;
 		r->st.outages = 1;
 		snprintf(r->st.error, sizeof(r->st.error), "%s", err);
 	}
 	return r;
+
+out_close_rep:
+	sync_conn_close(r->rep);
+out_free:
+	free(r);
+	return NULL;
 }
 
 void sync_round_free(struct sync_round *r)
@@ -126,8 +179,7 @@ void sync_round_free(struct sync_round *r)
 	if (!r)
 		return;
 	sync_conn_close(r->conn);
-	if (r->rep)
-		redisFree(r->rep);
+	sync_conn_close(r->rep);
 	free(r->in);
 	free(r->out);
 	free(r->at);
@@ -257,10 +309,7 @@ static int fail(struct sync_round *r, uint64_t now, int rc, enum sync_state stat
 		r->st.outages++;
 	r->st.state = state;
 	set_error(r, rc);
-	r->backoff = r->backoff ? r->backoff * 2 : (uint64_t)r->period_ms * 1000000ULL;
-	if (r->backoff > (uint64_t)r->backoff_max_ms * 1000000ULL)
-		r->backoff = (uint64_t)r->backoff_max_ms * 1000000ULL;
-	r->next_try = now + r->backoff;
+	retry_fail(&r->retry, r, now);
 	return rc;
 }
 
@@ -285,70 +334,29 @@ static int reseed_begin(struct sync_round *r)
 
 /* --- the replica ---------------------------------------------------------------- */
 
-/* Other proxies' W from the local replica (HGETALL xpro:w); -errno on failure. */
-static int replica_loads(struct sync_round *r, uint32_t max_age_ms)
+/*
+ * Other proxies' W from the replica; -errno on failure (the caller reads the
+ * master instead).  A failed replica is retried with the master's backoff.
+ */
+static int replica_loads(struct sync_round *r, uint64_t now, uint32_t max_age_ms)
 {
-	struct timeval tv = { 0, 500000 };
-	redisReply *rep, *t;
-	uint64_t now;
+	char err[160];
+	bool fatal;
+	int n;
 
-	if (!r->rep) {
-		const char *a = r->replica;
-		char host[128];
-		const char *colon = strrchr(a, ':');
-
-		if (!strncmp(a, "unix:", 5)) {
-			r->rep = redisConnectUnixWithTimeout(a + 5, tv);
-		} else if (colon && (size_t)(colon - a) < sizeof(host)) {
-			memcpy(host, a, (size_t)(colon - a));
-			host[colon - a] = 0;
-			r->rep = redisConnectWithTimeout(host, atoi(colon + 1), tv);
-		}
-		if (!r->rep || r->rep->err) {
-			if (r->rep)
-				redisFree(r->rep);
-			r->rep = NULL;
-			return -ECONNREFUSED;
-		}
-		redisSetTimeout(r->rep, tv);
+	if (retry_wait(&r->rep_retry, now))
+		return -EAGAIN;
+	n = r->rep ? 0 : conn_open(&r->rep, &r->ropts, &fatal, err, sizeof(err));
+	if (!n)
+		n = sync_read_loads(r->rep, r->others, OTHERS_MAX, max_age_ms);
+	if (n < 0) {
+		r->st.replica_failures++;
+		retry_fail(&r->rep_retry, r, now);
+		return n;
 	}
-	t = redisCommand(r->rep, "TIME");
-	rep = t ? redisCommand(r->rep, "HGETALL %s", SYNC_KEY_LOAD) : NULL;
-	if (!t || !rep || t->type != REDIS_REPLY_ARRAY || t->elements != 2 ||
-	    rep->type != REDIS_REPLY_ARRAY) {
-		if (t)
-			freeReplyObject(t);
-		if (rep)
-			freeReplyObject(rep);
-		redisFree(r->rep);
-		r->rep = NULL;
-		return -EIO;
-	}
-	now = strtoull(t->element[0]->str, NULL, 10) * 1000000ULL +
-	      strtoull(t->element[1]->str, NULL, 10);
-	r->nothers = 0;
-	for (size_t i = 0; i + 1 < rep->elements && r->nothers < OTHERS_MAX; i += 2) {
-		struct sync_load *l = &r->others[r->nothers];
-		unsigned long long pps, ts;
-		char addr[SYNC_TUN_ADDR_MAX + 1] = "";
-		unsigned util;
-
-		/* The value is "pps util ts [tunnel address]" (load_lua.c). */
-		if (rep->element[i]->len > SYNC_PROXY_ID_MAX ||
-		    !strcmp(rep->element[i]->str, r->proxy_id) ||
-		    sscanf(rep->element[i + 1]->str, "%llu %u %llu %47s", &pps, &util, &ts, addr) <
-			    3 ||
-		    ts > now || now - ts > (uint64_t)max_age_ms * 1000)
-			continue;
-		memcpy(l->tun_addr, addr, sizeof(l->tun_addr));
-		snprintf(l->proxy_id, sizeof(l->proxy_id), "%s", rep->element[i]->str);
-		l->pps = pps;
-		l->util_permille = util;
-		l->age_us = now - ts;
-		r->nothers++;
-	}
-	freeReplyObject(t);
-	freeReplyObject(rep);
+	retry_ok(&r->rep_retry);
+	r->st.replica_reads++;
+	r->nothers = (size_t)n < OTHERS_MAX ? (size_t)n : OTHERS_MAX;
 	return 0;
 }
 
@@ -402,7 +410,7 @@ static void exchange_shares(struct sync_round *r)
 
 /* --- the round ------------------------------------------------------------------ */
 
-static int exchange_loads(struct sync_round *r, const struct sync_load *mine)
+static int exchange_loads(struct sync_round *r, uint64_t now, const struct sync_load *mine)
 {
 	uint32_t max_age = 3 * r->period_ms < 1000 ? 1000 : 3 * r->period_ms;
 	int n;
@@ -412,7 +420,7 @@ static int exchange_loads(struct sync_round *r, const struct sync_load *mine)
 		n = sync_exchange_loads(r->conn, mine, NULL, 0, max_age);
 		if (n < 0)
 			return n;
-		if (!replica_loads(r, max_age))
+		if (!replica_loads(r, now, max_age))
 			return 0;
 	}
 	n = sync_exchange_loads(r->conn, mine, r->others, OTHERS_MAX, max_age);
@@ -442,7 +450,7 @@ int sync_round_run(struct sync_round *r, uint64_t now_ns, const struct sync_load
 	uint64_t t0;
 	int rc;
 
-	if (r->next_try && now_ns < r->next_try)
+	if (retry_wait(&r->retry, now_ns))
 		return -EAGAIN;
 	t0 = mono_ns();
 	r->st.rounds++;
@@ -468,7 +476,7 @@ int sync_round_run(struct sync_round *r, uint64_t now_ns, const struct sync_load
 		r->since_offset = 0;
 	}
 	if (!rc)
-		rc = exchange_loads(r, mine);
+		rc = exchange_loads(r, now_ns, mine);
 	if (!rc && stale)
 		rc = build(r);
 	else if (!rc && !r->pending) {
@@ -495,8 +503,7 @@ int sync_round_run(struct sync_round *r, uint64_t now_ns, const struct sync_load
 	r->st.state = SYNC_STATE_UP;
 	r->st.error[0] = 0;
 	r->st.last_ok_ns = now_ns;
-	r->backoff = 0;
-	r->next_try = 0;
+	retry_ok(&r->retry);
 	exchange_shares(r);
 	r->st.last_round_ns = mono_ns() - t0;
 	if (r->st.last_round_ns > r->st.max_round_ns)

@@ -27,7 +27,12 @@
 
 struct sync_round_cfg {
 	struct sync_conn_opts master; /* writes (and reads without a replica) */
-	const char *replica; /* optional local replica: loads are read there */
+	/*
+	 * Optional local replica: loads are read there while it answers, from
+	 * the master otherwise.  Same address syntax; the master's password and
+	 * timeouts.
+	 */
+	const char *replica;
 	uint32_t period_ms; /* t */
 	uint32_t batch; /* pairs per EVALSHA; 0: SYNC_BATCH_DEFAULT */
 	uint32_t backoff_max_ms; /* 0: SYNC_BACKOFF_MAX_MS */
@@ -67,15 +72,19 @@ struct sync_round_stats {
 	int others; /* other proxies with a fresh W */
 	uint64_t share_dsts; /* fair policy: destinations summarised in the last round */
 	uint64_t share_failures; /* fair policy: summary exchanges that failed */
+	uint64_t replica_reads; /* rounds whose others' W came from the replica */
+	uint64_t replica_failures; /* replica reads that failed (W read from the master) */
 	char error[160]; /* the last error, "" once recovered */
 };
 
 /*
- * Open the round: connect to the master and check the configuration.
- * Returns NULL with *fatal set and one line in err when the master refuses
- * us for a reason retrying cannot fix (wrong password, a replica given as
- * master, a bad address or proxy id).  A master that is merely unreachable
- * is not fatal: the round is returned DOWN and reconnects with backoff.
+ * Open the round: connect to the master (and the replica) and check the
+ * configuration.  Returns NULL with one line in err when the master or the
+ * replica refuses us for a reason retrying cannot fix (wrong password, a
+ * replica given as master, a bad address or proxy id).  A master that is
+ * merely unreachable is not fatal: the round is returned DOWN and reconnects
+ * with backoff; an unreachable replica is retried with the same backoff,
+ * and W is read from the master meanwhile.
  */
 struct sync_round *sync_round_new(struct xf_engine *e, const struct sync_round_cfg *cfg, char *err,
 				  size_t errlen);

@@ -3,7 +3,8 @@
  * A real redis-server for the sync tests: started on a unix socket in a
  * fresh temporary directory (no persistence), stopped with SIGTERM and
  * waitpid() by the test's teardown, which cmocka runs after failures too;
- * PR_SET_PDEATHSIG kills it if the test process dies first.
+ * PR_SET_PDEATHSIG kills it if the test process dies first.  Optionally it
+ * also listens on [::1] and replicates another one (rfx_start_opts()).
  *
  * The functions are defined here, static, because the build links only the
  * tests' own test_*.c into each binary (see the report for a Makefile
@@ -23,7 +24,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +44,16 @@ struct rfx {
 	char addr[112]; /* "unix:<sock>", for struct sync_conn_opts */
 	const char *password;
 	redisContext *raw; /* the test's own plain connection */
+	char port[8]; /* TCP port on ::1, or "" (unix socket only) */
+	char tcp_addr[32]; /* "[::1]:<port>" when it listens there */
+	char master_port[8]; /* a replica: its master's TCP port on ::1, or "" */
+};
+
+/* What rfx_start_opts() starts besides a plain server on a unix socket. */
+struct rfx_opts {
+	const char *password; /* requirepass, and a replica's masterauth */
+	bool tcp; /* also listen on [::1] at a free port (tcp_addr) */
+	const struct rfx *replica_of; /* a read-only replica of this server (tcp) */
 };
 
 static RFX_UNUSED void rfx_sleep_ms(unsigned ms)
@@ -102,6 +115,11 @@ static RFX_UNUSED void rfx_stop(struct rfx *f)
 reaped:
 	f->pid = 0;
 	if (f->dir[0]) {
+		char rdb[sizeof(f->dir) + 16];
+
+		/* A replica keeps what its master sent it there. */
+		snprintf(rdb, sizeof(rdb), "%s/dump.rdb", f->dir);
+		unlink(rdb);
 		unlink(f->sock);
 		unlink(f->log);
 		rmdir(f->dir);
@@ -111,7 +129,7 @@ reaped:
 
 static RFX_UNUSED void rfx_child(const struct rfx *f, pid_t parent)
 {
-	const char *argv[24] = {
+	const char *argv[32] = {
 		"redis-server", "--port",      "0",  "--unixsocket", f->sock,  "--unixsocketperm",
 		"700",		"--save",      "",   "--appendonly", "no",     "--dir",
 		f->dir,		"--daemonize", "no", "--loglevel",   "warning"
@@ -123,6 +141,20 @@ static RFX_UNUSED void rfx_child(const struct rfx *f, pid_t parent)
 	if (f->password) {
 		argv[n++] = "--requirepass";
 		argv[n++] = f->password;
+	}
+	if (f->port[0]) {
+		argv[2] = f->port;
+		argv[n++] = "--bind";
+		argv[n++] = "::1";
+	}
+	if (f->master_port[0]) {
+		argv[n++] = "--replicaof";
+		argv[n++] = "::1";
+		argv[n++] = f->master_port;
+		if (f->password) {
+			argv[n++] = "--masterauth";
+			argv[n++] = f->password;
+		}
 	}
 	argv[n] = NULL;
 	fd = open(f->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -177,20 +209,57 @@ out_stop:
 	return -1;
 }
 
+/* A TCP port on ::1 that was free a moment ago, or 0. */
+static RFX_UNUSED int rfx_free_port(void)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET6, SOCK_STREAM, 0), port = 0;
+
+	if (fd < 0)
+		return 0;
+	if (!bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+	    !getsockname(fd, (struct sockaddr *)&sa, &len))
+		port = ntohs(sa.sin6_port);
+	close(fd);
+	return port;
+}
+
+/* Start redis-server as o says.  0 or -1. */
+static RFX_UNUSED int rfx_start_opts(struct rfx *f, const struct rfx_opts *o)
+{
+	/* Another process may take the free TCP port first: then try another. */
+	for (int tries = 0; tries < (o->tcp ? 3 : 1); tries++) {
+		int port = o->tcp ? rfx_free_port() : 0;
+
+		memset(f, 0, sizeof(*f));
+		f->password = o->password;
+		if (o->tcp && !port)
+			return -1;
+		if (port) {
+			snprintf(f->port, sizeof(f->port), "%d", port);
+			snprintf(f->tcp_addr, sizeof(f->tcp_addr), "[::1]:%d", port);
+		}
+		if (o->replica_of)
+			snprintf(f->master_port, sizeof(f->master_port), "%s", o->replica_of->port);
+		snprintf(f->dir, sizeof(f->dir), "/tmp/xpro-sync-XXXXXX");
+		if (!mkdtemp(f->dir)) {
+			f->dir[0] = '\0';
+			return -1;
+		}
+		snprintf(f->sock, sizeof(f->sock), "%s/redis.sock", f->dir);
+		snprintf(f->log, sizeof(f->log), "%s/redis.log", f->dir);
+		snprintf(f->addr, sizeof(f->addr), "unix:%s", f->sock);
+		if (!rfx_spawn(f))
+			return 0;
+	}
+	return -1;
+}
+
 /* Start redis-server (requiring password when not NULL).  0 or -1. */
 static RFX_UNUSED int rfx_start(struct rfx *f, const char *password)
 {
-	memset(f, 0, sizeof(*f));
-	f->password = password;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/xpro-sync-XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		f->dir[0] = '\0';
-		return -1;
-	}
-	snprintf(f->sock, sizeof(f->sock), "%s/redis.sock", f->dir);
-	snprintf(f->log, sizeof(f->log), "%s/redis.log", f->dir);
-	snprintf(f->addr, sizeof(f->addr), "unix:%s", f->sock);
-	return rfx_spawn(f);
+	return rfx_start_opts(f, &(struct rfx_opts){ .password = password });
 }
 
 /* Kill the server and start a new, empty one on the same socket (a master restart). */
@@ -286,6 +355,21 @@ static RFX_UNUSED long long rfx_int(struct rfx *f, const char *fmt, const char *
 	v = r->integer;
 	freeReplyObject(r);
 	return v;
+}
+
+/* A replica: wait until its link to the master is up (10 s at most). */
+static RFX_UNUSED void rfx_wait_replica_up(struct rfx *f)
+{
+	for (int i = 0; i < 2000; i++) {
+		redisReply *r = rfx_cmd(f, "INFO replication");
+		bool up = r->type == REDIS_REPLY_STRING && strstr(r->str, "master_link_status:up");
+
+		freeReplyObject(r);
+		if (up)
+			return;
+		rfx_sleep_ms(5);
+	}
+	fail_msg("the replica's link to its master is still down");
 }
 
 /* Wait until the server holds exactly n client connections (10 s at most). */

@@ -3,7 +3,8 @@
  * The sync round (src/sync/round.c) with three engines standing for three
  * proxies, one real redis-server, and a simulated clock that drives the
  * traffic: the paper's distributed attack with sync on and off, a master
- * that stops answering mid-attack, and a master restarted empty.
+ * that stops answering mid-attack, a master restarted empty, and W read
+ * from a real read-only replica.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <urcu.h>
 
 #include "redis_fixture.h"
+#include "sync/keys.h"
 #include "sync/round.h"
 #include "xpro/filter.h"
 
@@ -385,6 +387,183 @@ static void test_start_errors(void **state)
 	world_down(&W);
 }
 
+/* --- reads from a replica ------------------------------------------------------------ */
+
+#define PASSWORD "sekrit"
+
+/* A master and its replica, both on [::1] too and both with a password; a stranger. */
+static struct {
+	struct rfx master, replica, other;
+	struct xf_engine *e[2];
+	struct sync_round *r[2];
+} rp;
+
+static int replica_teardown(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		sync_round_free(rp.r[i]);
+		xf_engine_free(rp.e[i]);
+	}
+	rfx_stop(&rp.replica);
+	rfx_stop(&rp.master);
+	rfx_stop(&rp.other);
+	return 0;
+}
+
+static int replica_setup(void **state)
+{
+	struct xf_limits lim = { .max_records = 256, .max_dsts_per_dev = 16 };
+	struct xf_params p;
+
+	(void)state;
+	memset(&rp, 0, sizeof(rp));
+	if (rfx_start_opts(&rp.master, &(struct rfx_opts){ .password = PASSWORD, .tcp = true }) ||
+	    rfx_start_opts(&rp.replica, &(struct rfx_opts){ .password = PASSWORD,
+							    .tcp = true,
+							    .replica_of = &rp.master }) ||
+	    rfx_start(&rp.other, "other"))
+		goto out_teardown;
+	xf_params_default(&p);
+	for (int i = 0; i < 2; i++) {
+		rp.e[i] = xf_engine_new(&p, &lim, 1 + (uint64_t)i);
+		if (!rp.e[i])
+			goto out_teardown;
+	}
+	return 0;
+
+out_teardown:
+	/* cmocka runs no teardown after a failed setup. */
+	replica_teardown(state);
+	return -1;
+}
+
+static struct sync_round_cfg replica_cfg(const char *id, const char *replica)
+{
+	return (struct sync_round_cfg){
+		.master = { .addr = rp.master.addr, .password = PASSWORD, .proxy_id = id },
+		.replica = replica,
+		.period_ms = PERIOD_MS,
+	};
+}
+
+static struct sync_round *replica_round(int i, const char *id, const char *replica)
+{
+	struct sync_round_cfg cfg = replica_cfg(id, replica);
+	char err[160];
+	struct sync_round *r = sync_round_new(rp.e[i], &cfg, err, sizeof(err));
+
+	if (!r)
+		fail_msg("%s: %s", id, err);
+	return r;
+}
+
+/* Wait until the replica holds proxy id's W (replication is asynchronous). */
+static void wait_replicated(const char *id)
+{
+	for (int i = 0; i < 2000; i++) {
+		redisReply *r = rfx_cmd(&rp.replica, "HEXISTS %s %s", SYNC_KEY_LOAD, id);
+		bool there = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+
+		freeReplyObject(r);
+		if (there)
+			return;
+		rfx_sleep_ms(5);
+	}
+	fail_msg("%s's W never reached the replica", id);
+}
+
+static void run_ok(struct sync_round *r, uint64_t t, const struct sync_load *mine,
+		   struct sync_round_stats *st)
+{
+	int rc = sync_round_run(r, t, mine);
+
+	sync_round_stats(r, st);
+	if (rc)
+		fail_msg("round: %s (%s)", strerror(-rc), st->error);
+}
+
+/*
+ * The replica at a [::1]:port address, with the master's password: W is
+ * published on the master and the others' read from the replica (its
+ * read-only script: a replica refuses the master's); when the replica drops
+ * us, from the master, and the replica is tried again after the master's
+ * backoff (t first).
+ */
+static void test_replica_reads(void **state)
+{
+	struct sync_load w1 = { .pps = 111, .util_permille = 222, .tun_addr = "[::1]:7447" };
+	struct sync_load w2 = { .pps = 333 }, got[4];
+	struct sync_round_stats st;
+	uint64_t t = T0;
+
+	(void)state;
+	rfx_wait_replica_up(&rp.replica);
+	rp.r[0] = replica_round(0, "p1", rp.replica.tcp_addr);
+	rp.r[1] = replica_round(1, "p2", rp.replica.tcp_addr);
+	run_ok(rp.r[0], t, &w1, &st);
+	assert_int_equal(st.replica_reads, 1);
+	wait_replicated("p1");
+	run_ok(rp.r[1], t, &w2, &st);
+	assert_int_equal(st.replica_reads, 1);
+	assert_int_equal(st.replica_failures, 0);
+	assert_int_equal(st.others, 1);
+	assert_int_equal(sync_round_loads(rp.r[1], got, 4), 1);
+	assert_string_equal(got[0].proxy_id, "p1");
+	assert_int_equal(got[0].pps, 111);
+	assert_int_equal(got[0].util_permille, 222);
+	assert_string_equal(got[0].tun_addr, "[::1]:7447");
+	/* Writes went to the master. */
+	assert_int_equal(rfx_hget(&rp.master, SYNC_KEY_LOAD, "p2"), 333);
+
+	/* The replica drops its clients: this round reads the master instead. */
+	freeReplyObject(rfx_cmd(&rp.replica, "CLIENT KILL TYPE normal"));
+	t += MS(PERIOD_MS);
+	run_ok(rp.r[1], t, &w2, &st);
+	assert_int_equal(st.state, SYNC_STATE_UP);
+	assert_int_equal(st.replica_failures, 1);
+	assert_int_equal(st.replica_reads, 1);
+	assert_int_equal(sync_round_loads(rp.r[1], got, 4), 1);
+	assert_string_equal(got[0].proxy_id, "p1");
+	/* Within the backoff the replica is left alone. */
+	t += MS(PERIOD_MS / 2);
+	run_ok(rp.r[1], t, &w2, &st);
+	assert_int_equal(st.replica_failures, 1);
+	assert_int_equal(st.replica_reads, 1);
+	assert_int_equal(st.others, 1);
+	/* After it, the replica is dialled again and read. */
+	t += MS(PERIOD_MS);
+	run_ok(rp.r[1], t, &w2, &st);
+	assert_int_equal(st.replica_failures, 1);
+	assert_int_equal(st.replica_reads, 2);
+	assert_int_equal(st.others, 1);
+}
+
+/*
+ * A replica that refuses our password or has a bad address stops the round
+ * at start, as the master would; one that is not there does not: W is read
+ * from the master until it comes.
+ */
+static void test_replica_start_errors(void **state)
+{
+	struct sync_round_cfg cfg = replica_cfg("p1", rp.other.addr);
+	struct sync_round_stats st;
+	char err[160];
+
+	(void)state;
+	assert_null(sync_round_new(rp.e[0], &cfg, err, sizeof(err)));
+	if (!strstr(err, "redis replica ") || !strstr(err, "WRONGPASS"))
+		fail_msg("error '%s' does not name the replica and what it said", err);
+	cfg.replica = "[::1";
+	assert_null(sync_round_new(rp.e[0], &cfg, err, sizeof(err)));
+	if (!strstr(err, "redis replica address: bad value '[::1'"))
+		fail_msg("error '%s' does not quote the replica's address", err);
+	rp.r[0] = replica_round(0, "p1", "unix:/nonexistent/redis.sock");
+	run_ok(rp.r[0], T0, NULL, &st);
+	assert_int_equal(st.replica_reads, 0);
+	assert_int_equal(st.replica_failures, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +571,10 @@ int main(void)
 		cmocka_unit_test(test_master_stalls),
 		cmocka_unit_test(test_master_restarts_empty),
 		cmocka_unit_test(test_start_errors),
+		cmocka_unit_test_setup_teardown(test_replica_reads, replica_setup,
+						replica_teardown),
+		cmocka_unit_test_setup_teardown(test_replica_start_errors, replica_setup,
+						replica_teardown),
 	};
 	int rc;
 
