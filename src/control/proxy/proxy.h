@@ -32,7 +32,7 @@ struct px_sync_config {
 	char proxy_id[33]; /* unique per proxy; default: hostname-ifname */
 	uint32_t period_ms; /* t: one round every period */
 	uint32_t batch; /* pairs per EVALSHA */
-	uint32_t connect_ms, cmd_ms; /* bounded waits on the master */
+	uint32_t cmd_ms; /* bounded waits on the master and the replica, connect or reply */
 };
 
 /* px_log() levels; --log-level names them. */
