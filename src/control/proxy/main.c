@@ -10,7 +10,6 @@
 #include <inttypes.h>
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +20,6 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-#include <xdp/libxdp.h>
 #include <urcu.h>
 
 #include "control/provision.h"
@@ -33,34 +29,7 @@
 #include "control/proxy/proxy.h"
 #include "control/proxy/state.h"
 
-int px_log_level = 1;
 static volatile sig_atomic_t got_quit, got_hup;
-
-void px_log(int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (level > px_log_level)
-		return;
-	va_start(ap, fmt);
-	fputs("xpro-proxy: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-/* libbpf and libxdp: warnings with -v, their info with -vv, debug with -vvv. */
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if ((int)level + 2 > px_log_level)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
-{
-	return libbpf_print((enum libbpf_print_level)level, fmt, ap);
-}
 
 static void on_signal(int sig)
 {
@@ -499,9 +468,7 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc > 0 ? 0 : 2;
 	s.cfg_given = s.cfg;
-	px_log_level = px_config_log_level(&s.cfg);
-	libbpf_set_print(libbpf_print);
-	libxdp_set_print(libxdp_print);
+	px_log_init(px_config_log_level(&s.cfg));
 	setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){ RLIM_INFINITY, RLIM_INFINITY });
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -124,9 +124,11 @@ void px_counters_fill(const struct px_state *s, const struct px_ctl_snap *snap,
 /* Write the status file (JSON, docs/metrics.md) atomically (tmp + rename).  Control thread. */
 int px_stats_write(struct px_state *s);
 
-/* Log through one sink; never from the per-packet path. */
+/* Log through one sink (log.c); never from the per-packet path. */
 void px_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 extern int px_log_level;
+/* Set the level and route libbpf's and libxdp's messages through the sink. */
+void px_log_init(int level);
 #define pr_warn(...) px_log(0, __VA_ARGS__)
 #define pr_info(...) px_log(1, __VA_ARGS__)
 #define pr_debug(...) px_log(2, __VA_ARGS__)
