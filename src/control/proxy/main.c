@@ -1,15 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * xpro-proxy: start-up in stages (each undone in reverse on failure or at
- * exit), one worker thread per queue, and the control loop that reclaims
- * records, expires flags, learns neighbours, reloads provisioning on SIGHUP
- * and writes the status file.
+ * exit), one worker thread per queue, then the control loop (loop.c).
  */
 #include <ctype.h>
 #include <dirent.h>
-#include <inttypes.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +23,8 @@
 #include "control/proxy/ctl.h"
 #include "control/proxy/mgmt.h"
 #include "control/proxy/proxy.h"
+#include "control/proxy/run.h"
 #include "control/proxy/state.h"
-
-static volatile sig_atomic_t got_quit, got_hup;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		got_hup = 1;
-	else
-		got_quit = 1;
-}
 
 static int count_rx_queues(const char *ifname)
 {
@@ -73,7 +60,7 @@ static int iface_mac(const char *ifname, uint8_t mac[6])
 }
 
 /* Parse the provisioning file; nothing is applied on error. */
-static int read_devices(const char *path, struct tun_dev_conf **conf, size_t *n)
+int px_devices_read(const char *path, struct tun_dev_conf **conf, size_t *n)
 {
 	char err[256];
 	int rc = prov_load_file(path, conf, n, err, sizeof(err));
@@ -84,7 +71,7 @@ static int read_devices(const char *path, struct tun_dev_conf **conf, size_t *n)
 }
 
 /* Apply parsed devices to the device table and the XDP device map. */
-static int apply_devices(struct px_state *s, const struct tun_dev_conf *conf, size_t n)
+int px_devices_apply(struct px_state *s, const struct tun_dev_conf *conf, size_t n)
 {
 	int rc = tun_devtab_replace(s->env.devtab, conf, n);
 
@@ -94,18 +81,6 @@ static int apply_devices(struct px_state *s, const struct tun_dev_conf *conf, si
 		pr_warn("applying %zu devices: %s", n, strerror(-rc));
 	else
 		pr_info("%zu devices provisioned from %s", n, s->cfg.provision);
-	return rc;
-}
-
-static int reload_devices(struct px_state *s)
-{
-	struct tun_dev_conf *conf = NULL;
-	size_t n = 0;
-	int rc = read_devices(s->cfg.provision, &conf, &n);
-
-	if (!rc)
-		rc = apply_devices(s, conf, n);
-	free(conf);
 	return rc;
 }
 
@@ -159,148 +134,6 @@ static void close_workers(struct px_state *s)
 		dp_xsk_close(&s->workers[i].xsk);
 	}
 	s->nopen = 0;
-}
-
-/*
- * W (docs/sync.md, "Workload W"): packets the workers received per second
- * since the last measurement, and the busiest worker's share of full bursts
- * in permille.  A worker whose bursts come back full has a backlog on its
- * queue: it is saturated, whatever its CPU time says under busy polling.
- */
-static void measure_load(struct px_state *s, uint64_t now)
-{
-	uint64_t rx = 0, dt = now - s->load_prev.at;
-	uint32_t util = 0;
-
-	for (int i = 0; i < s->nopen; i++) {
-		struct dp_worker_stats ws;
-		uint64_t db, dbusy;
-
-		dp_worker_stats(&s->workers[i], &ws);
-		rx += ws.rx;
-		db = ws.batches - s->load_prev.batches[i];
-		dbusy = ws.busy_batches - s->load_prev.busy[i];
-		if (db && dbusy * 1000 / db > util)
-			util = (uint32_t)(dbusy * 1000 / db);
-		s->load_prev.batches[i] = ws.batches;
-		s->load_prev.busy[i] = ws.busy_batches;
-	}
-	if (s->load_prev.at && dt)
-		s->load.pps = (rx - s->load_prev.rx) * XF_NSEC_PER_SEC / dt;
-	s->load.util_permille = util > 1000 ? 1000 : util;
-	s->load_prev.rx = rx;
-	s->load_prev.at = now;
-}
-
-/* Algorithm 1 once; logs state changes, not every failed round. */
-static void sync_once(struct px_state *s, uint64_t now)
-{
-	struct sync_round_stats st;
-
-	measure_load(s, now);
-	if (sync_round_run(s->sync, now, &s->load) == -EAGAIN)
-		return;
-	sync_round_stats(s->sync, &st);
-	if (st.state == s->sync_logged)
-		return;
-	if (st.state == SYNC_STATE_UP)
-		pr_info("sync: master %s up; %" PRIu64 " pairs merged so far", s->cfg.sync.master,
-			st.pairs_sent);
-	else
-		pr_warn("sync: %s: %s; enforcing with local counts and the last global view, "
-			"retrying with backoff",
-			sync_state_name(st.state), st.error);
-	s->sync_logged = st.state;
-}
-
-/* SIGHUP: the configuration file again; only keys that may change at run time. */
-static void reload_config(struct px_state *s)
-{
-	char msg[512];
-	int n = px_config_hup(&s->cfg_given, &s->cfg, msg, sizeof(msg));
-
-	if (n < 0) {
-		pr_warn("SIGHUP: %s; keeping the running configuration", msg);
-		return;
-	}
-	if (!n)
-		return;
-	pr_info("SIGHUP: %s", msg);
-	if (xf_engine_set_params(s->env.engine, &s->cfg.params))
-		pr_warn("SIGHUP: thresholds refused by the engine");
-	__atomic_store_n(&s->env.hold_ns, s->cfg.hold_ms * XF_NSEC_PER_MSEC, __ATOMIC_RELAXED);
-	px_log_level = px_config_log_level(&s->cfg);
-	if (s->sync)
-		sync_round_retune(s->sync, s->cfg.sync.period_ms, s->cfg.sync.batch);
-}
-
-/* One control period: all the work that is not per packet. */
-static void tick(struct px_state *s)
-{
-	uint64_t now = xf_now_ns();
-	int err;
-
-	/* Flagged pairs first: a flood dropped in XDP must not look idle to reclaim. */
-	s->flags_expired += px_xdp_sweep_flags(&s->xdp, s->env.engine, now, &s->drop_map_entries);
-	/* Without a master, deltas are harvested here so that pairs can be reclaimed. */
-	if (!s->sync) {
-		xf_engine_harvest(s->env.engine, NULL, NULL);
-		measure_load(s, now); /* the load PROBE_REPLY reports */
-	}
-	if (s->mgmt)
-		px_mgmt_run(s->mgmt, s);
-	/* The fair policy's rate estimates and shares (harmless under fcfs). */
-	xf_engine_share(s->env.engine, now);
-	s->reclaimed += xf_engine_reclaim(s->env.engine, now);
-	err = px_neigh_refresh(s->env.nh, s->xdp.ifindex);
-	if (err)
-		pr_debug("neighbour refresh: %s", strerror(-err));
-	if (px_ctl_tick(s)) /* xproctl's `set` runs here; `reload` is a SIGHUP */
-		got_hup = 1;
-	if (got_hup) {
-		got_hup = 0;
-		reload_config(s);
-		pr_info("SIGHUP: reloading %s", s->cfg.provision);
-		if (reload_devices(s))
-			pr_warn("reload failed; keeping the previous devices");
-	}
-	if (s->cfg.stats_file[0] && px_stats_write(s))
-		pr_debug("writing %s failed", s->cfg.stats_file);
-}
-
-static void sleep_until(uint64_t t)
-{
-	struct timespec ts = { (time_t)(t / XF_NSEC_PER_SEC), (long)(t % XF_NSEC_PER_SEC) };
-
-	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-}
-
-/* The tick's housekeeping and, with a master, a sync round every period t. */
-static void control_loop(struct px_state *s)
-{
-	uint64_t tick_ns = s->cfg.tick_ms * XF_NSEC_PER_MSEC;
-	uint64_t next_tick = xf_now_ns(), next_sync = next_tick;
-
-	while (!got_quit) {
-		/* SIGHUP may change t. */
-		uint64_t sync_ns = s->cfg.sync.period_ms * XF_NSEC_PER_MSEC;
-		uint64_t now = xf_now_ns();
-
-		if (s->sync && now >= next_sync) {
-			sync_once(s, now);
-			next_sync += sync_ns;
-			if (next_sync < now) /* a slow round: do not try to catch up */
-				next_sync = now + sync_ns;
-		}
-		if (now >= next_tick) {
-			tick(s);
-			next_tick += tick_ns;
-			if (next_tick < now)
-				next_tick = now + tick_ns;
-		}
-		sleep_until(s->sync && next_sync < next_tick ? next_sync : next_tick);
-	}
-	pr_info("stopping");
 }
 
 /* Default proxy id: host name and interface, in the characters ids allow. */
@@ -368,7 +201,7 @@ static int setup(struct px_state *s)
 	size_t n = 0;
 	int err;
 
-	err = read_devices(s->cfg.provision, &conf, &n);
+	err = px_devices_read(s->cfg.provision, &conf, &n);
 	if (err)
 		return err;
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
@@ -403,7 +236,7 @@ static int setup(struct px_state *s)
 	}
 	pr_info("XDP program attached to %s (%s)", s->cfg.ifname,
 		s->cfg.xdp_mode == PX_XDP_GENERIC ? "generic" : "native");
-	err = apply_devices(s, conf, n);
+	err = px_devices_apply(s, conf, n);
 	if (err)
 		goto out_free_conf;
 	px_neigh_refresh(s->env.nh, s->xdp.ifindex);
@@ -437,14 +270,7 @@ static void teardown(struct px_state *s)
 {
 	px_ctl_stop(s);
 	join_workers(s);
-	/* Hand the master what the workers admitted since the last round. */
-	if (s->sync)
-		sync_round_run(s->sync, xf_now_ns(), &s->load);
-	/* Final counters while the sockets and the program are still there. */
-	if (s->cfg.stats_file[0])
-		px_stats_write(s);
-	free(s->stats_rates);
-	s->stats_rates = NULL;
+	px_loop_finish(s);
 	sync_round_free(s->sync);
 	s->sync = NULL;
 	close_workers(s);
@@ -461,7 +287,6 @@ static void teardown(struct px_state *s)
 int main(int argc, char **argv)
 {
 	static struct px_state s;
-	struct sigaction sa = { .sa_handler = on_signal };
 	int rc;
 
 	rc = px_parse_args(argc, argv, &s.cfg);
@@ -470,17 +295,14 @@ int main(int argc, char **argv)
 	s.cfg_given = s.cfg;
 	px_log_init(px_config_log_level(&s.cfg));
 	setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){ RLIM_INFINITY, RLIM_INFINITY });
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	px_signals_init();
 	rcu_register_thread();
 	s.started_ns = xf_now_ns();
 	rc = setup(&s);
 	if (!rc) {
 		pr_info("running: %d worker%s on %s, tunnel port %u", s.nworkers,
 			s.nworkers == 1 ? "" : "s", s.cfg.ifname, s.cfg.port);
-		control_loop(&s);
+		px_loop_run(&s);
 	}
 	teardown(&s);
 	rcu_unregister_thread();

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * xpro-proxy's life: start-up and teardown (main.c), the control loop with
+ * its signals (loop.c).
+ *
+ * Threads: all of it runs on the main thread, which becomes the control
+ * thread once the workers run.
+ */
+#ifndef XPRO_PROXY_RUN_H
+#define XPRO_PROXY_RUN_H
+
+#include <stddef.h>
+
+#include "control/proxy/state.h"
+
+/*
+ * Parse the provisioning file (nothing applied on error, said in the log),
+ * then make the device table and the XDP device map hold it.  0 or -errno.
+ */
+int px_devices_read(const char *path, struct tun_dev_conf **conf, size_t *n);
+int px_devices_apply(struct px_state *s, const struct tun_dev_conf *conf, size_t n);
+
+/* SIGINT and SIGTERM stop the control loop, SIGHUP reloads; SIGPIPE is ignored. */
+void px_signals_init(void);
+
+/* The control loop, until SIGINT or SIGTERM. */
+void px_loop_run(struct px_state *s);
+
+/*
+ * After the workers stopped: hand the master what they admitted since the
+ * last round, then write the final status, while sockets and program are
+ * still there.
+ */
+void px_loop_finish(struct px_state *s);
+
+#endif
