@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * xpro-proxy's life: start-up and teardown (main.c), the control loop with
- * its signals (loop.c).
+ * xpro-proxy's life: start-up in stages and their unwind (setup.c), the
+ * control loop with its signals (loop.c).  main.c calls them in order.
  *
  * Threads: all of it runs on the main thread, which becomes the control
  * thread once the workers run.
@@ -12,6 +12,16 @@
 #include <stddef.h>
 
 #include "control/proxy/state.h"
+
+/*
+ * Start everything s->cfg asks for, stage by stage (setup.c lists them).
+ * Returns 0 with every stage up, or -errno (said in the log) with every
+ * stage that was done undone, in reverse.
+ */
+int px_setup(struct px_state *s);
+
+/* Undo every stage px_setup() did, in reverse: the same unwind as a failure. */
+void px_teardown(struct px_state *s);
 
 /*
  * Parse the provisioning file (nothing applied on error, said in the log),

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The running proxy: everything main.c sets up, the control thread owns,
+ * The running proxy: everything setup.c sets up, the control thread owns,
  * and the status writer reads.
  */
 #ifndef XPRO_PROXY_STATE_H
@@ -30,6 +30,7 @@ struct px_state {
 	enum sync_state sync_logged; /* last state we logged, to log changes only */
 	struct px_mgmt *mgmt; /* PROBE_REPLY and OVERLOAD (mgmt.c); NULL: none */
 	struct px_ctl *ctl; /* xproctl socket and metrics threads (ctl.c), or NULL */
+	int stages_up; /* start-up stages done (setup.c): what teardown undoes */
 };
 
 #endif
