@@ -24,7 +24,7 @@
  *                        (SYNC_PAIR_VAL_LEN bytes); expired lazily
  *                        PEXPIRE 2 x ttl_ms, renewed when less than ttl_ms is left
  *   xpro:s:<id>   hash   seq total   one proxy: last applied batch, its packets
- *   xpro:w        hash   <id> -> "pps util ts"   every proxy's workload W
+ *   xpro:w        hash   <id> -> "pps util ts addr"   every proxy's workload W
  *   xpro:gen      string               the master instance marker
  *
  * One hash per destination, so that a batch reads and writes each of its

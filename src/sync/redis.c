@@ -16,6 +16,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "xpro/addr.h"
 #include "sync/conn_int.h"
 #include "sync/lua.h"
 
@@ -407,10 +408,8 @@ int sync_conn_resync(struct sync_conn *c)
 
 static int parse_addr(struct sync_conn *c, const char *a)
 {
-	const char *colon, *host = a;
-	size_t hlen;
-	char *end;
-	long port;
+	char host[256];
+	uint16_t port;
 
 	if (!strncmp(a, "unix:", 5)) {
 		if (!a[5])
@@ -418,22 +417,11 @@ static int parse_addr(struct sync_conn *c, const char *a)
 		c->path = strdup(a + 5);
 		return c->path ? 0 : -ENOMEM;
 	}
-	colon = strrchr(a, ':');
-	if (!colon || colon == a)
+	/* A name, a.b.c.d or [v6], then the port: the protocol core's one parser. */
+	if (xpro_hostport_split(a, host, sizeof(host), &port, XPRO_HP_PORT))
 		return -EINVAL;
-	hlen = (size_t)(colon - a);
-	if (a[0] == '[') {
-		if (hlen < 3 || a[hlen - 1] != ']')
-			return -EINVAL;
-		host = a + 1;
-		hlen -= 2;
-	}
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
-		return -EINVAL;
-	c->host = strndup(host, hlen);
-	c->port = (int)port;
+	c->host = strdup(host);
+	c->port = port;
 	return c->host ? 0 : -ENOMEM;
 }
 

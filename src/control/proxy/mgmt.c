@@ -26,7 +26,7 @@
 #include "control/proxy/mgmt.h"
 #include "control/proxy/proxy.h"
 #include "control/proxy/state.h"
-#include "dataplane/tunnel.h"
+#include "dataplane/dataplane.h"
 
 #define RATE_SLOTS 4096 /* per-device reply budgets; colliding devices share one */
 #define RATE_PER_SEC 4 /* replies per device per second: a device probes once a second */

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dataplane/worker.h"
+#include "dataplane/dataplane.h"
 
 struct px_state;
 struct px_mgmt;

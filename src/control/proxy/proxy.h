@@ -13,9 +13,7 @@
 #include "xpro/filter.h"
 #include "xpro/tunnel.h"
 #include "xpro/xdp.h"
-#include "dataplane/devtab.h"
-#include "dataplane/worker.h"
-#include "dataplane/xsk.h"
+#include "dataplane/dataplane.h"
 
 #define PX_MAX_QUEUES 64
 
