@@ -19,25 +19,16 @@
 #include "xpro/filter.h"
 #include "xpro/tunnel.h"
 #include "dataplane/filter_int.h"
+#include "read_file.h"
 
 #define ROUND16(x) (((x) + 15) & ~(size_t)15)
 
 static char *slurp(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
+	char *buf = read_all(path);
 
-	if (!f)
+	if (!buf)
 		fail_msg("%s: cannot open (run from the repository root)", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = 0;
-	fclose(f);
 	return buf;
 }
 

@@ -59,6 +59,16 @@ int px_devices_apply(struct px_state *s, const struct tun_dev_conf *conf, size_t
 /* --- the stages ------------------------------------------------------------------- */
 
 /* The engine, the device table and the next hops: what the workers share. */
+static void core_down(struct px_state *s)
+{
+	dp_nh_free(s->env.nh);
+	tun_devtab_free(s->env.devtab);
+	xf_engine_free(s->env.engine);
+	s->env.nh = NULL;
+	s->env.devtab = NULL;
+	s->env.engine = NULL;
+}
+
 static int core_up(struct px_state *s, struct boot *b)
 {
 	uint64_t seed = 0;
@@ -71,23 +81,8 @@ static int core_up(struct px_state *s, struct boot *b)
 	s->env.nh = dp_nh_new();
 	if (s->env.engine && s->env.devtab && s->env.nh)
 		return 0;
-	dp_nh_free(s->env.nh);
-	tun_devtab_free(s->env.devtab);
-	xf_engine_free(s->env.engine);
-	s->env.nh = NULL;
-	s->env.devtab = NULL;
-	s->env.engine = NULL;
+	core_down(s);
 	return -ENOMEM;
-}
-
-static void core_down(struct px_state *s)
-{
-	dp_nh_free(s->env.nh);
-	tun_devtab_free(s->env.devtab);
-	xf_engine_free(s->env.engine);
-	s->env.nh = NULL;
-	s->env.devtab = NULL;
-	s->env.engine = NULL;
 }
 
 /* Default proxy id: host name and interface, in the characters ids allow. */
