@@ -13,6 +13,7 @@
 #include <linux/ipv6.h>
 #include <linux/udp.h>
 
+#include "xpro/addr.h"
 #include "xpro/tunnel.h"
 #include "sink.h"
 
@@ -64,9 +65,7 @@ static int sink_inner_v4(const uint8_t *p, size_t len, uint8_t src[16], const ui
 	if (uh->check && sink_udp_sum((const uint8_t *)&ih->saddr, (const uint8_t *)&ih->daddr, 4,
 				      (const uint8_t *)uh, len - hl) != 0xffff)
 		return -EBADMSG;
-	memset(src, 0, 10);
-	src[10] = src[11] = 0xff;
-	memcpy(src + 12, &ih->saddr, 4);
+	xpro_addr_from_v4(src, &ih->saddr);
 	*pay = p + hl + sizeof(*uh);
 	*plen = len - hl - sizeof(*uh);
 	return 0;
