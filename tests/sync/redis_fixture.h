@@ -47,6 +47,8 @@ struct rfx {
 	char port[8]; /* TCP port on ::1, or "" (unix socket only) */
 	char tcp_addr[32]; /* "[::1]:<port>" when it listens there */
 	char master_port[8]; /* a replica: its master's TCP port on ::1, or "" */
+	bool cluster; /* started with cluster-enabled yes */
+	char nodes_conf[112]; /* its cluster config file */
 };
 
 /* What rfx_start_opts() starts besides a plain server on a unix socket. */
@@ -54,6 +56,7 @@ struct rfx_opts {
 	const char *password; /* requirepass, and a replica's masterauth */
 	bool tcp; /* also listen on [::1] at a free port (tcp_addr) */
 	const struct rfx *replica_of; /* a read-only replica of this server (tcp) */
+	bool cluster; /* cluster-enabled yes (a node with no slots yet; needs tcp) */
 };
 
 static RFX_UNUSED void rfx_sleep_ms(unsigned ms)
@@ -146,6 +149,12 @@ static RFX_UNUSED void rfx_child(const struct rfx *f, pid_t parent)
 		argv[2] = f->port;
 		argv[n++] = "--bind";
 		argv[n++] = "::1";
+	}
+	if (f->cluster) {
+		argv[n++] = "--cluster-enabled";
+		argv[n++] = "yes";
+		argv[n++] = "--cluster-config-file";
+		argv[n++] = f->nodes_conf;
 	}
 	if (f->master_port[0]) {
 		argv[n++] = "--replicaof";
@@ -250,6 +259,8 @@ static RFX_UNUSED int rfx_start_opts(struct rfx *f, const struct rfx_opts *o)
 		snprintf(f->sock, sizeof(f->sock), "%s/redis.sock", f->dir);
 		snprintf(f->log, sizeof(f->log), "%s/redis.log", f->dir);
 		snprintf(f->addr, sizeof(f->addr), "unix:%s", f->sock);
+		f->cluster = o->cluster;
+		snprintf(f->nodes_conf, sizeof(f->nodes_conf), "%s/nodes.conf", f->dir);
 		if (!rfx_spawn(f))
 			return 0;
 	}
