@@ -49,6 +49,7 @@ struct rfx {
 	char master_port[8]; /* a replica: its master's TCP port on ::1, or "" */
 	bool cluster; /* started with cluster-enabled yes */
 	char nodes_conf[112]; /* its cluster config file */
+	char bus_port[8]; /* its cluster bus port (free, not port + 10000) */
 };
 
 /* What rfx_start_opts() starts besides a plain server on a unix socket. */
@@ -132,7 +133,7 @@ reaped:
 
 static RFX_UNUSED void rfx_child(const struct rfx *f, pid_t parent)
 {
-	const char *argv[32] = {
+	const char *argv[40] = {
 		"redis-server", "--port",      "0",  "--unixsocket", f->sock,  "--unixsocketperm",
 		"700",		"--save",      "",   "--appendonly", "no",     "--dir",
 		f->dir,		"--daemonize", "no", "--loglevel",   "warning"
@@ -155,6 +156,8 @@ static RFX_UNUSED void rfx_child(const struct rfx *f, pid_t parent)
 		argv[n++] = "yes";
 		argv[n++] = "--cluster-config-file";
 		argv[n++] = f->nodes_conf;
+		argv[n++] = "--cluster-port";
+		argv[n++] = f->bus_port;
 	}
 	if (f->master_port[0]) {
 		argv[n++] = "--replicaof";
@@ -261,6 +264,8 @@ static RFX_UNUSED int rfx_start_opts(struct rfx *f, const struct rfx_opts *o)
 		snprintf(f->addr, sizeof(f->addr), "unix:%s", f->sock);
 		f->cluster = o->cluster;
 		snprintf(f->nodes_conf, sizeof(f->nodes_conf), "%s/nodes.conf", f->dir);
+		if (o->cluster)
+			snprintf(f->bus_port, sizeof(f->bus_port), "%d", rfx_free_port());
 		if (!rfx_spawn(f))
 			return 0;
 	}
