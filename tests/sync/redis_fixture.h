@@ -50,6 +50,7 @@ struct rfx {
 	bool cluster; /* started with cluster-enabled yes */
 	char nodes_conf[112]; /* its cluster config file */
 	char bus_port[8]; /* its cluster bus port (free, not port + 10000) */
+	char node_timeout[12]; /* cluster-node-timeout, or "" */
 };
 
 /* What rfx_start_opts() starts besides a plain server on a unix socket. */
@@ -58,6 +59,7 @@ struct rfx_opts {
 	bool tcp; /* also listen on [::1] at a free port (tcp_addr) */
 	const struct rfx *replica_of; /* a read-only replica of this server (tcp) */
 	bool cluster; /* cluster-enabled yes (a node with no slots yet; needs tcp) */
+	unsigned node_timeout_ms; /* cluster-node-timeout; 0: Redis's default (15 s) */
 };
 
 static RFX_UNUSED void rfx_sleep_ms(unsigned ms)
@@ -126,6 +128,8 @@ reaped:
 		unlink(rdb);
 		unlink(f->sock);
 		unlink(f->log);
+		if (f->cluster)
+			unlink(f->nodes_conf);
 		rmdir(f->dir);
 		f->dir[0] = '\0';
 	}
@@ -158,6 +162,10 @@ static RFX_UNUSED void rfx_child(const struct rfx *f, pid_t parent)
 		argv[n++] = f->nodes_conf;
 		argv[n++] = "--cluster-port";
 		argv[n++] = f->bus_port;
+		if (f->node_timeout[0]) {
+			argv[n++] = "--cluster-node-timeout";
+			argv[n++] = f->node_timeout;
+		}
 	}
 	if (f->master_port[0]) {
 		argv[n++] = "--replicaof";
@@ -266,6 +274,9 @@ static RFX_UNUSED int rfx_start_opts(struct rfx *f, const struct rfx_opts *o)
 		snprintf(f->nodes_conf, sizeof(f->nodes_conf), "%s/nodes.conf", f->dir);
 		if (o->cluster)
 			snprintf(f->bus_port, sizeof(f->bus_port), "%d", rfx_free_port());
+		if (o->node_timeout_ms)
+			snprintf(f->node_timeout, sizeof(f->node_timeout), "%u",
+				 o->node_timeout_ms);
 		if (!rfx_spawn(f))
 			return 0;
 	}

@@ -21,6 +21,7 @@
 #include "redis_fixture.h"
 
 #define NODES 3
+#define ALL (2 * NODES) /* the last test's cluster: a replica per master */
 
 /* A command that must not fail (any reply but an error). */
 #define OK(f, ...)                                                 \
@@ -31,8 +32,8 @@
 		freeReplyObject(r_);                               \
 	} while (0)
 
-static struct rfx fx[NODES];
-static char ids[NODES][48];
+static struct rfx fx[ALL];
+static char ids[ALL][48];
 static const unsigned lo[NODES] = { 0, 5461, 10923 }, hi[NODES] = { 5460, 10922, 16383 };
 
 static int owner_of(uint16_t slot)
@@ -43,13 +44,21 @@ static int owner_of(uint16_t slot)
 	return -1;
 }
 
-static bool cluster_ok(void)
+/* Every live node of the first n says the cluster is ok and knows all n. */
+static bool cluster_ok(int n)
 {
-	for (int i = 0; i < NODES; i++) {
-		redisReply *r = rfx_cmd(&fx[i], "CLUSTER INFO");
-		bool ok = r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_state:ok") &&
-			  strstr(r->str, "cluster_known_nodes:3");
+	char known[32];
 
+	snprintf(known, sizeof(known), "cluster_known_nodes:%d\r", n);
+	for (int i = 0; i < n; i++) {
+		redisReply *r;
+		bool ok;
+
+		if (!fx[i].pid)
+			continue;
+		r = rfx_cmd(&fx[i], "CLUSTER INFO");
+		ok = r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_state:ok") &&
+		     strstr(r->str, known);
 		freeReplyObject(r);
 		if (!ok)
 			return false;
@@ -57,33 +66,76 @@ static bool cluster_ok(void)
 	return true;
 }
 
-static int setup(void **state)
+/*
+ * n nodes: NODES masters with the slots split in three, then (n == ALL) a
+ * replica of each, all met through node 0.
+ */
+static int build(int n, unsigned node_timeout_ms)
 {
-	(void)state;
-	for (int i = 0; i < NODES; i++) {
+	for (int i = 0; i < n; i++) {
 		redisReply *r;
 
-		if (rfx_start_opts(&fx[i], &(struct rfx_opts){ .tcp = true, .cluster = true }))
+		if (rfx_start_opts(&fx[i],
+				   &(struct rfx_opts){ .tcp = true,
+						       .cluster = true,
+						       .node_timeout_ms = node_timeout_ms }))
 			return -1;
 		r = rfx_cmd(&fx[i], "CLUSTER MYID");
 		snprintf(ids[i], sizeof(ids[i]), "%s", r->str);
 		freeReplyObject(r);
-		r = rfx_cmd(&fx[i], "CLUSTER ADDSLOTSRANGE %u %u", lo[i], hi[i]);
+		if (i < NODES)
+			OK(&fx[i], "CLUSTER ADDSLOTSRANGE %u %u", lo[i], hi[i]);
+	}
+	for (int i = 1; i < n; i++)
+		OK(&fx[0], "CLUSTER MEET ::1 %s %s", fx[i].port, fx[i].bus_port);
+	for (int i = NODES; i < n; i++) {
+		redisReply *r = NULL;
+
+		/* It must have heard of its master first: retry while it has not. */
+		for (int t = 0; t < RFX_START_TRIES; t++) {
+			if (r)
+				freeReplyObject(r);
+			r = rfx_cmd(&fx[i], "CLUSTER REPLICATE %s", ids[i - NODES]);
+			if (r->type != REDIS_REPLY_ERROR)
+				break;
+			rfx_sleep_ms(50);
+		}
+		if (r->type == REDIS_REPLY_ERROR)
+			fail_msg("CLUSTER REPLICATE: %s", r->str);
 		freeReplyObject(r);
 	}
-	for (int i = 1; i < NODES; i++)
-		OK(&fx[0], "CLUSTER MEET ::1 %s %s", fx[i].port, fx[i].bus_port);
-	for (int t = 0; t < RFX_START_TRIES && !cluster_ok(); t++)
+	for (int t = 0; t < RFX_START_TRIES && !cluster_ok(n); t++)
 		rfx_sleep_ms(50);
-	return cluster_ok() ? 0 : -1;
+	/* A replica that never finished its first sync may not be promoted. */
+	for (int i = NODES; i < n; i++)
+		rfx_wait_replica_up(&fx[i]);
+	return cluster_ok(n) ? 0 : -1;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return build(NODES, 0);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	for (int i = 0; i < NODES; i++)
+	for (int i = 0; i < ALL; i++)
 		rfx_stop(&fx[i]);
 	return 0;
+}
+
+/*
+ * The group's cluster replaced by one with a replica per master and a short
+ * node timeout (the failover starts a second after a master dies).  Only
+ * for the last test: a short timeout on a busy machine could fail a node
+ * over in the middle of the others.
+ */
+static int setup_replicated(void **state)
+{
+	teardown(state);
+	return build(ALL, 1000);
 }
 
 static struct sync_cluster *open_router(void)
@@ -239,6 +291,58 @@ static void test_refusals(void **state)
 	}
 }
 
+/*
+ * A master is SIGKILLed; its replica is promoted by the cluster, and the
+ * router, finding the old node gone, re-reads the map and writes there.
+ */
+static void test_failover_is_followed(void **state)
+{
+	struct sync_cluster *c = open_router();
+	const char *argv[3] = { "SET", "failover-key", "after" };
+	size_t len[3] = { 3, 12, 5 };
+	uint16_t slot = sync_key_slot(argv[1], len[1]);
+	int m = owner_of(slot), rc = 0, status;
+	struct sync_cluster_stats st;
+	redisReply *r = NULL;
+
+	(void)state;
+	assert_string_equal(sync_cluster_slot_node(c, slot), fx[m].tcp_addr);
+	freeReplyObject(run(c, "SET", "failover-key", "before"));
+	kill(fx[m].pid, SIGKILL);
+	waitpid(fx[m].pid, &status, 0);
+	fx[m].pid = 0;
+	/* Until the replica takes over, the command fails with a reason, never hangs. */
+	for (int t = 0; t < 4 * RFX_START_TRIES; t++) {
+		r = sync_cluster_command(c, 3, argv, len, 1, &rc);
+		if (r && r->type == REDIS_REPLY_STATUS)
+			break;
+		if (r) {
+			freeReplyObject(r);
+			r = NULL;
+		} else {
+			assert_true(rc < 0);
+		}
+		rfx_sleep_ms(50);
+	}
+	if (!r) {
+		redisReply *n = rfx_cmd(&fx[(m + 1) % NODES], "CLUSTER NODES");
+
+		fail_msg("no failover seen: %s (%d); a survivor's view:\n%s",
+			 sync_cluster_strerror(c), rc,
+			 n->type == REDIS_REPLY_STRING ? n->str : "?");
+	}
+	assert_int_equal(r->type, REDIS_REPLY_STATUS);
+	freeReplyObject(r);
+	sync_cluster_stats(c, &st);
+	assert_true(st.node_failures >= 1);
+	assert_string_equal(sync_cluster_slot_node(c, slot), fx[m + NODES].tcp_addr);
+	r = rfx_cmd(&fx[m + NODES], "GET %s", "failover-key");
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	assert_string_equal(r->str, "after");
+	freeReplyObject(r);
+	sync_cluster_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_moved_is_followed),
 		cmocka_unit_test(test_ask_is_followed),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test_setup(test_failover_is_followed, setup_replicated),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
