@@ -198,6 +198,16 @@ xpi_stop()
 	[ $rc -eq 0 ] || [ $rc -eq 143 ] || xpi_die "$name exited $rc on SIGTERM"
 }
 
+# xpi_kill NAME: SIGKILL, as a crash would end it (no handler runs); reap it.
+xpi_kill()
+{
+	local name=$1 rc=0
+	kill -KILL "$(cat "$XPI_T/$name.pid")" 2>/dev/null || true
+	wait "${XPI_JOB[$name]}" || rc=$?
+	unset "XPI_JOB[$name]"
+	[ $rc -eq 137 ] || xpi_die "$name exited $rc, not by the SIGKILL"
+}
+
 # xpi_wait NAME: a background job that ends by itself; fail if it failed.
 xpi_wait()
 {

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# A restarted proxy keeps its drop-map: the maps are pinned (here under a bpffs this test
-# mounts, --pin-root), so a pair flagged before the restart is still dropped in XDP after it,
-# until its hold ends.
+# A proxy that crashed can be started again, and it keeps its drop-map: the maps are pinned
+# (here under a bpffs this test mounts, --pin-root), so a pair flagged before the crash is
+# still dropped in XDP after it, until its hold ends.
 #
 #   1. proxy A (T_F1 100, T_T2 200 ms, hold 60 s): device 0 floods the victim at 1000 pps
 #      for 1 s; the pair (device 0, victim) is flagged.
-#   2. proxy A stops (SIGTERM).  The drop-map entry is still pinned.
-#   3. proxy B starts with the same pin root: the same entry (same until_ns) is there.
+#   2. proxy A is SIGKILLed: no handler runs, its XDP program stays attached.  The drop-map
+#      entry is still pinned.
+#   3. proxy B starts with the same pin root: it replaces the program the dead proxy left
+#      (and says so), and the same entry (same until_ns) is there.
 #   4. device 0 now sends only 20 pps to the victim (well under T_F1), 40 packets: the pair is
 #      still flagged, so all 40 are dropped by XDP (the entry's packet count grows by exactly
 #      40) and none reaches the victim or proxy B's workers; device 1's flow to the victim,
@@ -31,7 +33,7 @@ xpi_wait_for "the flooding pair in the drop-map" 10 \
 	xpi_true 'proxy.xdp_packets.drop_flagged > 0' proxy="$XPI_T/proxyA.json"
 XPI_STATS=$XPI_T/proxyA.json xpi_settle
 xpi_dropmap before
-XPI_PROXY_NAME=proxyA xpi_stop_proxy
+xpi_kill proxyA
 xpi_dropmap between
 
 XPI_PROXY_NAME=proxyB xpi_start_proxy "${ARGS[@]}"
@@ -56,7 +58,14 @@ xpi_report "f'after the restart: dev0 sent {calm0.sent}, delivered {recv(vic, fl
 
 xpi_check "proxy A flagged the pair (device 0, victim)" \
 	"ws(proxyA, 'pairs_flagged') >= 1 and [(e.dev, e.dst) for e in drops(before)] == [(0, '$VICTIM_ADDR')]" proxyA before
-xpi_check "the entry outlives proxy A (pinned)" \
+if grep -q "replaced the program a dead xpro-proxy left attached" "$XPI_T/proxyB.err"; then
+	XPI_PASS=$((XPI_PASS + 1))
+	echo "ok - proxy B took over the XDP program the killed proxy A left attached, and said so"
+else
+	XPI_FAIL=$((XPI_FAIL + 1))
+	echo "not ok - proxy B did not say it replaced proxy A's program: $(head -3 "$XPI_T/proxyB.err")"
+fi
+xpi_check "the entry outlives the killed proxy A (pinned)" \
 	'[(e.dev, e.dst, e.until_ns) for e in drops(between)] == [(e.dev, e.dst, e.until_ns) for e in drops(before)]' before between
 xpi_check "proxy B starts with the same entry, not rewritten (same until_ns, packets kept)" \
 	'[(e.dev, e.dst, e.until_ns, e.packets) for e in drops(restarted)] == [(e.dev, e.dst, e.until_ns, e.packets) for e in drops(between)]' between restarted

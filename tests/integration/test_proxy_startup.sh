@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # xpro-proxy's start-up and shutdown: clear errors for a missing interface, a bad
 # provisioning file (nothing attached) and a busy interface (the running proxy is left
-# alone); SIGTERM detaches the XDP program and exits 0.
+# alone); SIGTERM detaches the XDP program and exits 0; a program that is not ours is
+# refused and left attached.  (A proxy started after a SIGKILL takes the dead one's program
+# over: test_proxy_restart.sh.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -62,10 +64,10 @@ has_xdp || fail "first proxy: no XDP program on veth0"
 rc=0
 proxy -i veth0 -P "$tmp/ok.prov" 2>"$tmp/err" || rc=$?
 [ "$rc" -eq 1 ] || fail "second proxy: exit $rc, want 1"
-grep -q "another program attached" "$tmp/err" || fail "second proxy: $(cat "$tmp/err")"
+grep -q "another xpro-proxy runs on it" "$tmp/err" || fail "second proxy: $(cat "$tmp/err")"
 kill -0 "$proxy_pid" || fail "the second proxy's failure stopped the first"
 has_xdp || fail "the second proxy's failure detached the first one's program"
-echo "busy interface: exit 1, '$(tail -1 "$tmp/err")', first proxy still attached"
+echo "busy interface: exit 1, '$(grep "another xpro-proxy" "$tmp/err")', first proxy still attached"
 
 # 5. SIGTERM: detach, free, exit 0, final status written.
 kill -TERM "$proxy_pid"
@@ -77,4 +79,15 @@ proxy_pid=""
 python3 -c "import json,sys; s=json.load(open(sys.argv[1])); assert len(s['workers']) == 1" \
 	"$tmp/stats.json" || fail "final status file incomplete"
 echo "SIGTERM: exit 0, program detached, final status written"
+
+# 6. Someone else's XDP program on the interface: refused, and it stays.
+ip -n "$ns" link set dev veth0 xdp obj build/gen/gen_seal.bpf.o sec xdp
+rc=0
+proxy -i veth0 -P "$tmp/ok.prov" 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "foreign program: exit $rc, want 1"
+grep -q "another program is attached (id [0-9]*, 'gen_seal'), not one of ours" "$tmp/err" ||
+	fail "foreign program: $(cat "$tmp/err")"
+ip -n "$ns" link show veth0 | grep -q "name gen_seal" || fail "the foreign program was displaced"
+ip -n "$ns" link set dev veth0 xdp off
+echo "foreign program: exit 1, '$(grep "not one of ours" "$tmp/err")', left attached"
 echo "startup: all checks passed"

@@ -87,6 +87,7 @@ struct px_xdp {
 	int ifindex;
 	enum px_xdp_mode mode;
 	int xsks_fd, devices_fd, drop_fd, stats_fd;
+	int owner_fd; /* the interface's owner lock (xdp.c), -1 when not held */
 	char pin_dir[256];
 };
 

@@ -3,14 +3,26 @@
  * Load bpf/xpro.bpf.c (embedded as a skeleton), attach it with libxdp, and
  * give the rest of the proxy its map descriptors.  The device and drop maps
  * are pinned per interface, so a restarted proxy keeps its drop-map.
+ *
+ * One proxy per interface and network namespace: a live one holds an
+ * abstract unix socket named after the interface (abstract names are per
+ * network namespace and vanish with the process, however it dies).  A
+ * proxy that gets that name while an xpro program is still attached knows
+ * the program was left by a dead proxy (SIGKILL, a crash) and replaces it
+ * in one step (XDP_FLAGS_REPLACE: no moment without a program); any other
+ * program attached there is left alone and refused.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/vfs.h>
+#include <linux/if_link.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -81,6 +93,74 @@ static int open_skel(struct px_xdp *x, const struct px_config *cfg, char *msg, s
 	return 0;
 }
 
+/* Take the interface's owner lock.  0, -EBUSY (a live proxy has it) or -errno. */
+static int owner_lock(struct px_xdp *x, const char *ifname)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	int fd, n;
+
+	/* sun_path[0] = 0: the abstract namespace, one per network namespace. */
+	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "xpro-proxy/%s", ifname);
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, len)) {
+		n = errno == EADDRINUSE ? -EBUSY : -errno;
+		close(fd);
+		return n;
+	}
+	x->owner_fd = fd;
+	return 0;
+}
+
+/*
+ * The interface is busy: if what is attached is an xpro program (a dead
+ * proxy's: we hold the owner lock), replace it atomically with ours.
+ * Returns 0 when replaced, or the original error with msg saying why not.
+ */
+static int take_over(struct px_xdp *x, struct bpf_program *bp, enum xdp_attach_mode mode,
+		     const char *ifname, int err, char *msg, size_t msglen)
+{
+	__u32 flags = mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	struct bpf_prog_info info = { 0 };
+	__u32 id = 0, ilen = sizeof(info);
+	int old, rc;
+
+	if (bpf_xdp_query_id(x->ifindex, (int)flags, &id) || !id)
+		return err;
+	old = bpf_prog_get_fd_by_id(id);
+	if (old < 0)
+		return err;
+	rc = bpf_obj_get_info_by_fd(old, &info, &ilen);
+	if (rc || strcmp(info.name, bpf_program__name(bp))) {
+		snprintf(msg, msglen,
+			 "attaching XDP to %s: another program is attached (id %u, '%s'), not "
+			 "one of ours: left alone",
+			 ifname, id, rc ? "?" : info.name);
+		close(old);
+		return err;
+	}
+	{
+		LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = old);
+
+		rc = bpf_xdp_attach(x->ifindex, bpf_program__fd(bp), flags | XDP_FLAGS_REPLACE,
+				    &ao);
+	}
+	close(old);
+	if (rc) {
+		snprintf(msg, msglen,
+			 "attaching XDP to %s: replacing a dead proxy's program (id %u): %s",
+			 ifname, id, strerror(-rc));
+		return rc;
+	}
+	pr_warn("XDP on %s: replaced the program a dead xpro-proxy left attached (id %u); "
+		"its pinned maps are kept",
+		ifname, id);
+	return 0;
+}
+
 int px_xdp_attach(struct px_xdp *x, const struct px_config *cfg, char *msg, size_t msglen)
 {
 	enum xdp_attach_mode mode =
@@ -90,11 +170,19 @@ int px_xdp_attach(struct px_xdp *x, const struct px_config *cfg, char *msg, size
 	int err;
 
 	memset(x, 0, sizeof(*x));
+	x->owner_fd = -1;
 	x->mode = cfg->xdp_mode;
 	x->ifindex = (int)if_nametoindex(cfg->ifname);
 	if (!x->ifindex) {
 		snprintf(msg, msglen, "interface '%s' not found", cfg->ifname);
 		return -ENODEV;
+	}
+	err = owner_lock(x, cfg->ifname);
+	if (err) {
+		snprintf(msg, msglen, "%s: %s", cfg->ifname,
+			 err == -EBUSY ? "another xpro-proxy runs on it in this network namespace"
+				       : strerror(-err));
+		return err;
 	}
 	snprintf(x->pin_dir, sizeof(x->pin_dir), "%s/%s", cfg->pin_root, cfg->ifname);
 	err = ensure_bpffs(cfg->pin_root);
@@ -104,7 +192,7 @@ int px_xdp_attach(struct px_xdp *x, const struct px_config *cfg, char *msg, size
 		snprintf(msg, msglen, "pin directory %s: %s", x->pin_dir,
 			 err == -ENOTDIR ? "not on a bpffs (mount -t bpf bpf DIR)"
 					 : strerror(-err));
-		return err;
+		goto out_unlock;
 	}
 	err = open_skel(x, cfg, msg, msglen);
 	if (err)
@@ -120,10 +208,12 @@ int px_xdp_attach(struct px_xdp *x, const struct px_config *cfg, char *msg, size
 	err = xdp_program__attach(x->prog, x->ifindex, mode, 0);
 	if (err) {
 		libxdp_strerror(err, buf, sizeof(buf));
-		snprintf(msg, msglen, "attaching XDP (%s) to %s: %s%s",
-			 mode == XDP_MODE_SKB ? "generic" : "native", cfg->ifname, buf,
-			 err == -EBUSY || err == -EEXIST ? " (another program attached?)" : "");
-		goto out_close;
+		snprintf(msg, msglen, "attaching XDP (%s) to %s: %s",
+			 mode == XDP_MODE_SKB ? "generic" : "native", cfg->ifname, buf);
+		if (err == -EBUSY || err == -EEXIST)
+			err = take_over(x, bp, mode, cfg->ifname, err, msg, msglen);
+		if (err)
+			goto out_close;
 	}
 	x->xsks_fd = map_fd(x, XPRO_STR(XPRO_MAP_XSKS));
 	x->devices_fd = map_fd(x, XPRO_STR(XPRO_MAP_DEVICES));
@@ -137,6 +227,9 @@ out_close:
 out_destroy:
 	xpro_bpf__destroy(x->skel);
 	x->skel = NULL;
+out_unlock:
+	close(x->owner_fd);
+	x->owner_fd = -1;
 	return err;
 }
 
@@ -149,7 +242,10 @@ void px_xdp_detach(struct px_xdp *x)
 		xdp_program__close(x->prog);
 	}
 	xpro_bpf__destroy(x->skel);
+	if (x->owner_fd >= 0)
+		close(x->owner_fd);
 	memset(x, 0, sizeof(*x));
+	x->owner_fd = -1;
 }
 
 int px_xdp_counters(const struct px_xdp *x, uint64_t *packets, uint64_t *bytes)
