@@ -362,4 +362,20 @@ void xf_key_ipv6(struct xf_key *k, uint32_t dev, const uint8_t dst[16]);
 /* CLOCK_MONOTONIC in nanoseconds: the clock workers pass as now_ns. */
 uint64_t xf_now_ns(void);
 
+/*
+ * What a pair sends, packets/s, as an operator reads it: under fair, its
+ * demand-rate estimate (packets past its T_F1 limiter); under fcfs, its
+ * count over its current window (at least 1 ms long).
+ */
+static inline uint64_t xf_pair_pps(const struct xf_pair_view *v, unsigned policy)
+{
+	uint64_t w = v->ts2 > v->ts1 ? v->ts2 - v->ts1 : 0;
+
+	if (policy == XF_POLICY_FAIR && v->rate)
+		return v->rate / XF_RATE_ONE;
+	if (w < XF_NSEC_PER_MSEC)
+		w = XF_NSEC_PER_MSEC;
+	return v->count * XF_NSEC_PER_SEC / w;
+}
+
 #endif /* XPRO_FILTER_H */

@@ -57,6 +57,12 @@ xpi_gen_bg g dev --mode paced -P "$XPI_PROV" --dev-first 1 --dev-count 2 --flows
 xpi_wait_for "traffic reaches the proxy" 10 xpi_true 'ws(s, "rx_packets") >= 50' s="$XPI_STATS"
 scrape during /metrics
 scrape nf /nope
+# HEAD: the headers a GET would get, no body.
+tb_exec proxy python3 - "http://$ADDR/metrics" >"$XPI_T/head.json" <<'EOF'
+import json, sys, urllib.request
+r = urllib.request.urlopen(urllib.request.Request(sys.argv[1], method="HEAD"), timeout=5)
+print(json.dumps({"status": r.status, "length": int(r.headers["Content-Length"]), "body": len(r.read())}))
+EOF
 xpi_wait g
 # Not xpi_settle: the master's TCP keeps XDP's pass_other moving.  What was sent is known.
 xpi_wait_for "every packet sent reached the workers" 10 xpi_true 'ws(s, "rx_packets") == g.sent' \
@@ -83,6 +89,8 @@ xpi_check "during traffic: counters already moving (rx > 0 on the queues)" \
 xpi_check "counter families typed counter, gauges gauge" \
 	"during.types['xpro_rx_packets_total'] == 'counter' and during.types['xpro_engine_pairs'] == 'gauge'" during
 xpi_check "any other path: 404" 'nf.status == 404' nf
+xpi_check "HEAD /metrics: 200, a Content-Length, no body" \
+	'head.status == 200 and head.length > 1000 and head.body == 0' head
 xpi_check "after traffic: rx per queue equals xproctl status" \
 	"all($M(after, 'xpro_rx_packets_total', 'queue=\"%d\"' % w.queue) == w.rx_packets for w in st.workers) and $M(after, 'xpro_rx_packets_total') == st.rx_packets == g.sent" after st g
 xpi_check "after traffic: verdicts equal xproctl status" \

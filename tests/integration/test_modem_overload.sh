@@ -39,7 +39,7 @@ xpi_stop m1
 xpi_stop m2
 XPI_PROXY_NAME=proxy0 xpi_stop_proxy
 XPI_PROXY_NAME=proxy1 xpi_stop_proxy
-grep -c "OVERLOAD to device 2" "$XPI_T/proxy0.err" | sed 's/.*/{"warned": &}/' >"$XPI_T/w0.json"
+grep -c "device 2 -> .*OVERLOAD sent" "$XPI_T/proxy0.err" | sed 's/.*/{"warned": &}/' >"$XPI_T/w0.json"
 
 M1="a=$XPI_T/m1.st" M2="b=$XPI_T/m2.st"
 echo "modem_overload: device 2 floods at $FLOOD_PPS pps (T_F1 $TF1) while device 1 downloads $MB MB"

@@ -124,14 +124,10 @@ static int by_dev(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Packets/s over the pair's current window (at least 1 ms long). */
+/* Packets/s over the pair's current window, as `top` has always shown it. */
 static uint64_t window_pps(const struct xf_pair_view *v)
 {
-	uint64_t w = v->ts2 > v->ts1 ? v->ts2 - v->ts1 : 0;
-
-	if (w < XF_NSEC_PER_MSEC)
-		w = XF_NSEC_PER_MSEC;
-	return v->count * XF_NSEC_PER_SEC / w;
+	return xf_pair_pps(v, XF_POLICY_FCFS);
 }
 
 /*

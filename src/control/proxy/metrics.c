@@ -31,7 +31,9 @@ struct px_metrics {
 	struct px_counters c;
 };
 
-static void reply(int fd, const char *status, const char *type, const char *body, size_t len)
+/* Status, headers and (unless head) the body. */
+static void reply_to(int fd, bool head, const char *status, const char *type, const char *body,
+		     size_t len)
 {
 	char hdr[256];
 	int n = snprintf(hdr, sizeof(hdr),
@@ -39,7 +41,7 @@ static void reply(int fd, const char *status, const char *type, const char *body
 			 "Connection: close\r\n\r\n",
 			 status, type, len);
 
-	if (send(fd, hdr, (size_t)n, MSG_NOSIGNAL) != n)
+	if (send(fd, hdr, (size_t)n, MSG_NOSIGNAL) != n || head)
 		return;
 	for (size_t off = 0; off < len;) {
 		ssize_t w = send(fd, body + off, len - off, MSG_NOSIGNAL);
@@ -53,7 +55,8 @@ static void reply(int fd, const char *status, const char *type, const char *body
 static void serve(struct px_metrics *m, int fd)
 {
 	struct timeval tv = { IO_MS / 1000, (IO_MS % 1000) * 1000 };
-	char req[REQ_MAX + 1], *body = NULL;
+	char req[REQ_MAX + 1], *body = NULL, *path;
+	bool head;
 	size_t n = 0, blen = 0;
 	FILE *f;
 
@@ -71,13 +74,16 @@ static void serve(struct px_metrics *m, int fd)
 			break;
 	}
 	req[n] = 0;
-	if (strncmp(req, "GET ", 4)) {
-		reply(fd, "400 Bad Request", "text/plain", "bad request\n", 12);
+	/* GET, and HEAD (the same headers, no body: what load balancers probe with). */
+	head = !strncmp(req, "HEAD ", 5);
+	path = req + (head ? 5 : 4);
+	if (!head && strncmp(req, "GET ", 4)) {
+		reply_to(fd, false, "400 Bad Request", "text/plain", "bad request\n", 12);
 		return;
 	}
-	if (strncmp(req + 4, "/metrics ", 9) && strncmp(req + 4, "/metrics?", 9) &&
-	    strncmp(req + 4, "/metrics\r", 9)) {
-		reply(fd, "404 Not Found", "text/plain", "not found; try /metrics\n", 24);
+	if (strncmp(path, "/metrics ", 9) && strncmp(path, "/metrics?", 9) &&
+	    strncmp(path, "/metrics\r", 9)) {
+		reply_to(fd, head, "404 Not Found", "text/plain", "not found; try /metrics\n", 24);
 		return;
 	}
 	f = open_memstream(&body, &blen);
@@ -86,7 +92,7 @@ static void serve(struct px_metrics *m, int fd)
 	px_counters_read(m->s, &m->c);
 	px_counters_prometheus(f, &m->c);
 	if (!fclose(f))
-		reply(fd, "200 OK", "text/plain; version=0.0.4", body, blen);
+		reply_to(fd, head, "200 OK", "text/plain; version=0.0.4", body, blen);
 	free(body);
 }
 

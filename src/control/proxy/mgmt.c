@@ -240,14 +240,27 @@ static void reply(struct px_mgmt *m, struct px_state *s, const struct dp_ctl_msg
 static void overload(struct px_mgmt *m, struct px_state *s, const struct dp_ctl_msg *c)
 {
 	struct xpro_overload o = { .pver = XPRO_PAYLOAD_VERSION, .reason = XPRO_OVL_PAIR_DROPPED };
-	char dst[INET6_ADDRSTRLEN] = "?";
+	const struct xf_params *p = &s->cfg.params;
+	char dst[XPRO_ADDR_TEXT_MAX];
+	struct xf_pair_view v;
+	struct xf_key k;
+	uint64_t pps = 0;
+	bool found;
 
 	o.load = htons(own_load(s));
 	o.hold_ms = htonl(0); /* the device's default stay-away */
 	memcpy(o.dst, c->dst, sizeof(o.dst));
 	send_to_dev(m, s, c, XPRO_MSG_OVERLOAD, &o, sizeof(o));
-	inet_ntop(AF_INET6, c->dst, dst, sizeof(dst));
-	pr_info("OVERLOAD to device %u: pair to %s dropped", c->dev, dst);
+	xf_key_ipv6(&k, c->dev, c->dst);
+	rcu_read_lock();
+	found = xf_engine_pair(s->env.engine, &k, &v);
+	rcu_read_unlock();
+	if (found)
+		pps = xf_pair_pps(&v, p->policy);
+	xpro_addr_format(c->dst, 0, dst, sizeof(dst));
+	pr_info("device %u -> %s: pair dropped at %" PRIu64 " pkt/s (T_F1 %" PRIu64
+		" pkt/s, %s); OVERLOAD sent; flagged pairs are dropped in XDP for %" PRIu64 " ms",
+		c->dev, dst, pps, p->tf1_pps, xf_policy_name(p->policy), s->cfg.hold_ms);
 }
 
 /* Inbound tunnel datagrams go to XDP; anything the kernel still delivers here is discarded. */
