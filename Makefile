@@ -300,8 +300,9 @@ clean:
 XM_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard modem-fw/linux/*.c) $(MFW_SRCS))
 $(XM_OBJS): ALL_CFLAGS += -Imodem-fw/include
 $(XM_OBJS): $(MFW_HDRS) $(wildcard modem-fw/linux/*.h)
-# The protocol core is header-only; of the proxy it needs the provisioning parser alone.
-$(B)/xpro-modem: $(XM_OBJS) $(B)/src/control/provision.o
+# The protocol core is header-only; of the proxy's code it needs the provisioning parser
+# and the log sink, both libc only.
+$(B)/xpro-modem: $(XM_OBJS) $(B)/src/control/provision.o $(B)/src/control/log.o
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lsodium
 
 # --- xproctl: the control tool; fmt.c also linked by its unit test -------

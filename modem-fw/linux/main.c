@@ -17,6 +17,7 @@
 #include <sodium.h>
 #include <sys/socket.h>
 
+#include "control/log.h"
 #include "modem.h"
 
 #define STATUS_MS 200
@@ -131,6 +132,7 @@ int main(int argc, char **argv)
 	char err[256];
 	int rc;
 
+	xlog_init("xpro-modem");
 	rc = xm_parse_args(argc, argv, &s.cfg);
 	if (rc)
 		return rc > 0 ? 0 : 2;

@@ -18,19 +18,17 @@
 #include <sys/socket.h>
 
 #include "xpro/addr_text.h"
+#include "control/log.h"
 #include "modem.h"
 
+/* The hosted binaries' one sink (src/control/log.h): RFC 3339 time, program, level. */
 void xm_log(const char *fmt, ...)
 {
-	struct timespec ts;
 	va_list ap;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	fprintf(stderr, "xpro-modem: %ld.%03ld ", (long)ts.tv_sec, ts.tv_nsec / 1000000);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	xlog_v(XLOG_INFO, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void xm_addr_str(const struct mfw_addr *a, char *out, size_t len)

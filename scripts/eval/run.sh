@@ -58,7 +58,7 @@ for s in $STAGES; do
 		st=failed
 		fail=1
 		echo "eval: $s failed; the end of $OUT/logs/$s.log:" >&2
-		grep -v '^xpro-\|^libbpf\|^libxdp' "$OUT/logs/$s.log" | tail -15 >&2
+		grep -v 'Z xpro-\(proxy\|modem\) [a-z]*: \|^libbpf\|^libxdp' "$OUT/logs/$s.log" | tail -15 >&2
 	fi
 	echo "$s,$(($(date +%s) - t0)),$st" >>"$OUT/stages.csv"
 	echo "eval: $s $st ($(($(date +%s) - t0)) s)"

@@ -258,9 +258,11 @@ static void overload(struct px_mgmt *m, struct px_state *s, const struct dp_ctl_
 	if (found)
 		pps = xf_pair_pps(&v, p->policy);
 	xpro_addr_format(c->dst, 0, dst, sizeof(dst));
-	pr_info("device %u -> %s: pair dropped at %" PRIu64 " pkt/s (T_F1 %" PRIu64
-		" pkt/s, %s); OVERLOAD sent; flagged pairs are dropped in XDP for %" PRIu64 " ms",
-		c->dev, dst, pps, p->tf1_pps, xf_policy_name(p->policy), s->cfg.hold_ms);
+	pr_info_rl(xf_now_ns(),
+		   "device %u -> %s: pair dropped at %" PRIu64 " pkt/s (T_F1 %" PRIu64
+		   " pkt/s, %s); OVERLOAD sent; flagged pairs are dropped in XDP for %" PRIu64
+		   " ms",
+		   c->dev, dst, pps, p->tf1_pps, xf_policy_name(p->policy), s->cfg.hold_ms);
 }
 
 /* Inbound tunnel datagrams go to XDP; anything the kernel still delivers here is discarded. */

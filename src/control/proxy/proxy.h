@@ -14,6 +14,7 @@
 #include "xpro/tunnel.h"
 #include "xpro/xdp.h"
 #include "dataplane/dataplane.h"
+#include "control/log.h"
 
 #define PX_MAX_QUEUES 64
 
@@ -128,8 +129,24 @@ void px_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 extern int px_log_level;
 /* Set the level and route libbpf's and libxdp's messages through the sink. */
 void px_log_init(int level);
+#define pr_err(...) px_log(PX_LOG_ERROR, __VA_ARGS__) /* the proxy cannot go on */
 #define pr_warn(...) px_log(0, __VA_ARGS__)
 #define pr_info(...) px_log(1, __VA_ARGS__)
 #define pr_debug(...) px_log(2, __VA_ARGS__)
+/*
+ * pr_info for a line an attack can repeat (a warning per flagged pair): per
+ * call site, XLOG_LIMIT_BURST lines per XLOG_LIMIT_WINDOW_MS, then one line
+ * saying how many were suppressed.  now_ns: any monotonic clock.
+ */
+#define pr_info_rl(now_ns, ...)                                                     \
+	do {                                                                        \
+		static struct xlog_limit rl_;                                       \
+		unsigned long sup_;                                                 \
+		if (xlog_limit_pass(&rl_, (now_ns), &sup_)) {                       \
+			if (sup_)                                                   \
+				pr_info("(%lu similar messages suppressed)", sup_); \
+			pr_info(__VA_ARGS__);                                       \
+		}                                                                   \
+	} while (0)
 
 #endif

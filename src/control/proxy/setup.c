@@ -126,7 +126,7 @@ static int sync_up(struct px_state *s, struct boot *b)
 	default_proxy_id(&s->cfg);
 	s->sync = sync_round_new(s->env.engine, &rc, err, sizeof(err));
 	if (!s->sync) {
-		pr_warn("sync: %s", err);
+		pr_err("sync: %s", err);
 		return -EINVAL;
 	}
 	sync_round_stats(s->sync, &st);
@@ -168,9 +168,9 @@ static int iface_up(struct px_state *s, struct boot *b)
 
 	(void)b;
 	if (err == -ENODEV)
-		pr_warn("interface '%s' not found", s->cfg.ifname);
+		pr_err("interface '%s' not found", s->cfg.ifname);
 	else if (err)
-		pr_warn("interface '%s': %s", s->cfg.ifname, strerror(-err));
+		pr_err("interface '%s': %s", s->cfg.ifname, strerror(-err));
 	return err;
 }
 
@@ -203,7 +203,7 @@ static int xdp_up(struct px_state *s, struct boot *b)
 
 	(void)b;
 	if (err) {
-		pr_warn("%s", msg);
+		pr_err("%s", msg);
 		return err;
 	}
 	pr_info("XDP program attached to %s (%s)", s->cfg.ifname,
@@ -256,8 +256,8 @@ static int queues_up(struct px_state *s, struct boot *b)
 			s->cfg.queues[i] = i;
 	}
 	if (s->cfg.ncpus && s->cfg.ncpus != s->cfg.nqueues) {
-		pr_warn("--cpus lists %d CPUs for the %d queues of %s", s->cfg.ncpus,
-			s->cfg.nqueues, s->cfg.ifname);
+		pr_err("--cpus lists %d CPUs for the %d queues of %s", s->cfg.ncpus, s->cfg.nqueues,
+		       s->cfg.ifname);
 		return -EINVAL;
 	}
 	s->nworkers = s->cfg.nqueues;
@@ -289,13 +289,13 @@ static int sockets_up(struct px_state *s, struct boot *b)
 		err = dp_xsk_open(&w->xsk, s->cfg.ifname, s->queue_ids[i], s->xdp.xsks_fd,
 				  &s->cfg.xsk, msg, sizeof(msg));
 		if (err) {
-			pr_warn("%s", msg);
+			pr_err("%s", msg);
 			goto out_close;
 		}
 		s->nopen++;
 		err = dp_worker_init(w);
 		if (err) {
-			pr_warn("worker for queue %d: %s", s->queue_ids[i], strerror(-err));
+			pr_err("worker for queue %d: %s", s->queue_ids[i], strerror(-err));
 			goto out_close;
 		}
 		pr_info("queue %d: AF_XDP %s mode%s", s->queue_ids[i],
