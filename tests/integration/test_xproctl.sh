@@ -116,7 +116,15 @@ xpi_check "unflag: the next 100 packets reach the workers and pass" \
 
 # --- reload, bad requests, no proxy ---
 ctl rl reload || xpi_die "xproctl reload"
-xpi_check "reload: accepted" 'rl.ok' rl
+xpi_check "reload: accepted, and it says what it applied" \
+	"rl.ok and 'devices provisioned from' in rl.changed" rl
+cp "$XPI_PROV" "$XPI_T/prov.good"
+printf '1 zz 198.18.64.1/32\n' >>"$XPI_PROV"
+rc=0
+ctl rlbad reload || rc=$?
+cp "$XPI_T/prov.good" "$XPI_PROV"
+xpi_check "reload of a broken provisioning file: exit 1, the reason, the devices kept" \
+	"$rc == 1 and rlbad.ok is False and 'bad secret' in rlbad.error and 'previous devices stay' in rlbad.error" rlbad
 ctl bad frobnicate || true
 xpi_check "an unknown command: a clear error" "bad.ok is False and 'unknown request' in bad.error" bad
 xpi_stop_proxy

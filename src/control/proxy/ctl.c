@@ -17,6 +17,7 @@
 
 #include "control/proxy/config.h"
 #include "control/proxy/ctl_int.h"
+#include "control/proxy/run.h"
 #include "control/proxy/state.h"
 
 #define CTL_LINE_MAX 512 /* longest request: "set KEY VALUE" with a path */
@@ -118,14 +119,13 @@ static int run_set(struct px_state *s, const char *key, const char *val, char *m
 	return 0;
 }
 
-bool px_ctl_tick(struct px_state *s)
+void px_ctl_tick(struct px_state *s)
 {
 	struct px_ctl *c = s->ctl;
 	struct px_ctl_snap snap;
-	bool reload = false;
 
 	if (!c)
-		return false;
+		return;
 	px_snap_take(s, &snap);
 	pthread_mutex_lock(&c->lock);
 	c->snap = snap;
@@ -133,10 +133,9 @@ bool px_ctl_tick(struct px_state *s)
 		c->mb_msg[0] = 0;
 		c->mb_rc = run_set(s, c->mb_key, c->mb_val, c->mb_msg, sizeof(c->mb_msg));
 	} else if (c->mb_req == PX_MB_RELOAD) {
-		reload = true;
-		c->mb_rc = 0;
-		snprintf(c->mb_msg, sizeof(c->mb_msg),
-			 "reloading as on SIGHUP; the outcome is in the proxy's log");
+		/* As on SIGHUP, answered with what happened (xproctl exits 1 if refused). */
+		c->mb_msg[0] = 0;
+		c->mb_rc = px_reload(s, c->mb_msg, sizeof(c->mb_msg));
 	}
 	if (c->mb_req != PX_MB_NONE) {
 		c->mb_req = PX_MB_NONE;
@@ -144,7 +143,6 @@ bool px_ctl_tick(struct px_state *s)
 		pthread_cond_broadcast(&c->done_cv);
 	}
 	pthread_mutex_unlock(&c->lock);
-	return reload;
 }
 
 /* --- the socket ----------------------------------------------------------------- */

@@ -33,11 +33,10 @@ int px_ctl_start(struct px_state *s);
 /* Stop and join both threads, remove the socket.  Main thread; idempotent. */
 void px_ctl_stop(struct px_state *s);
 /*
- * Control thread, once per tick: publish the snapshot, run queued `set`
- * requests.  Returns true when a `reload` was asked for: the caller then
- * reloads as on SIGHUP.
+ * Control thread, once per tick: publish the snapshot, run a queued `set`
+ * or `reload` (px_reload(), as on SIGHUP) and answer it with the outcome.
  */
-bool px_ctl_tick(struct px_state *s);
+void px_ctl_tick(struct px_state *s);
 
 /*
  * Every figure now into c (counters.h), with the snapshot the control thread

@@ -90,38 +90,60 @@ static void sync_once(struct px_state *s, uint64_t now)
 	s->sync_logged = st.state;
 }
 
-/* SIGHUP: the configuration file again; only keys that may change at run time. */
-static void reload_config(struct px_state *s)
+/*
+ * SIGHUP: the configuration file again; only keys that may change at run
+ * time.  0 (applied or unchanged) or -EINVAL, with the outcome in msg.
+ */
+static int reload_config(struct px_state *s, char *msg, size_t len)
 {
-	char msg[512];
-	int n = px_config_hup(&s->cfg_given, &s->cfg, msg, sizeof(msg));
+	int n = px_config_hup(&s->cfg_given, &s->cfg, msg, len);
 
 	if (n < 0) {
 		pr_warn("SIGHUP: %s; keeping the running configuration", msg);
-		return;
+		return -EINVAL;
 	}
-	if (!n)
-		return;
+	if (!n) {
+		snprintf(msg, len, "configuration unchanged");
+		return 0;
+	}
 	pr_info("SIGHUP: %s", msg);
-	if (xf_engine_set_params(s->env.engine, &s->cfg.params))
-		pr_warn("SIGHUP: thresholds refused by the engine");
+	if (xf_engine_set_params(s->env.engine, &s->cfg.params)) {
+		snprintf(msg, len, "thresholds refused by the engine");
+		pr_warn("SIGHUP: %s", msg);
+		return -EINVAL;
+	}
 	__atomic_store_n(&s->env.hold_ns, s->cfg.hold_ms * XF_NSEC_PER_MSEC, __ATOMIC_RELAXED);
 	px_log_level = px_config_log_level(&s->cfg);
 	if (s->sync)
 		sync_round_retune(s->sync, s->cfg.sync.period_ms, s->cfg.sync.batch);
+	return 0;
 }
 
 /* SIGHUP: the provisioning file again; on any error the devices stay as they were. */
-static int reload_devices(struct px_state *s)
+static int reload_devices(struct px_state *s, char *msg, size_t len)
 {
 	struct tun_dev_conf *conf = NULL;
 	size_t n = 0;
-	int rc = px_devices_read(s->cfg.provision, &conf, &n);
+	int rc = px_devices_read(s->cfg.provision, &conf, &n, msg, len);
 
 	if (!rc)
-		rc = px_devices_apply(s, conf, n);
+		rc = px_devices_apply(s, conf, n, msg, len);
 	free(conf);
 	return rc;
+}
+
+int px_reload(struct px_state *s, char *msg, size_t len)
+{
+	char cfg[256], dev[320];
+	int rc_cfg = reload_config(s, cfg, sizeof(cfg)), rc_dev;
+
+	pr_info("SIGHUP: reloading %s", s->cfg.provision);
+	rc_dev = reload_devices(s, dev, sizeof(dev));
+	if (rc_dev)
+		pr_warn("reload failed; keeping the previous devices");
+	snprintf(msg, len, "%s%s; %s%s", cfg, rc_cfg ? " (refused)" : "", dev,
+		 rc_dev ? " (refused: the previous devices stay)" : "");
+	return rc_cfg ? rc_cfg : rc_dev;
 }
 
 /* The status file, every tick and once at exit: the one place that writes it. */
@@ -152,14 +174,12 @@ static void tick(struct px_state *s)
 	err = px_neigh_refresh(s->env.nh, s->xdp.ifindex);
 	if (err)
 		pr_debug("neighbour refresh: %s", strerror(-err));
-	if (px_ctl_tick(s)) /* xproctl's `set` runs here; `reload` is a SIGHUP */
-		got_hup = 1;
+	px_ctl_tick(s); /* xproctl's `set` and `reload` run here, answered with the outcome */
 	if (got_hup) {
+		char msg[600];
+
 		got_hup = 0;
-		reload_config(s);
-		pr_info("SIGHUP: reloading %s", s->cfg.provision);
-		if (reload_devices(s))
-			pr_warn("reload failed; keeping the previous devices");
+		px_reload(s, msg, sizeof(msg));
 	}
 	write_status(s);
 }

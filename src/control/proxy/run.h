@@ -27,14 +27,23 @@ void px_teardown(struct px_state *s);
  * Parse the provisioning file (nothing applied on error, said in the log),
  * then make the device table and the XDP device map hold it.  0 or -errno.
  */
-int px_devices_read(const char *path, struct tun_dev_conf **conf, size_t *n);
-int px_devices_apply(struct px_state *s, const struct tun_dev_conf *conf, size_t n);
+/* The provisioning file: read it, apply it; msg gets the outcome (also logged). */
+int px_devices_read(const char *path, struct tun_dev_conf **conf, size_t *n, char *msg, size_t len);
+int px_devices_apply(struct px_state *s, const struct tun_dev_conf *conf, size_t n, char *msg,
+		     size_t len);
 
 /* SIGINT and SIGTERM stop the control loop, SIGHUP reloads; SIGPIPE is ignored. */
 void px_signals_init(void);
 
 /* The control loop, until SIGINT or SIGTERM. */
 void px_loop_run(struct px_state *s);
+
+/*
+ * What SIGHUP and `xproctl reload` do: the configuration file's run-time keys,
+ * then the provisioning file (applied whole or not at all).  0, or -errno if
+ * either was refused; msg says what happened to both.  Control thread.
+ */
+int px_reload(struct px_state *s, char *msg, size_t len);
 
 /*
  * After the workers stopped: hand the master what they admitted since the

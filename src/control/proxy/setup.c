@@ -33,26 +33,27 @@ struct boot {
 
 /* --- devices ---------------------------------------------------------------------- */
 
-int px_devices_read(const char *path, struct tun_dev_conf **conf, size_t *n)
+int px_devices_read(const char *path, struct tun_dev_conf **conf, size_t *n, char *msg, size_t len)
 {
-	char err[256];
-	int rc = prov_load_file(path, conf, n, err, sizeof(err));
+	int rc = prov_load_file(path, conf, n, msg, len);
 
 	if (rc)
-		pr_warn("%s", err);
+		pr_warn("%s", msg);
 	return rc;
 }
 
-int px_devices_apply(struct px_state *s, const struct tun_dev_conf *conf, size_t n)
+int px_devices_apply(struct px_state *s, const struct tun_dev_conf *conf, size_t n, char *msg,
+		     size_t len)
 {
 	int rc = tun_devtab_replace(s->env.devtab, conf, n);
 
 	if (!rc)
 		rc = px_xdp_sync_devices(&s->xdp, conf, n);
 	if (rc)
-		pr_warn("applying %zu devices: %s", n, strerror(-rc));
+		snprintf(msg, len, "applying %zu devices: %s", n, strerror(-rc));
 	else
-		pr_info("%zu devices provisioned from %s", n, s->cfg.provision);
+		snprintf(msg, len, "%zu devices provisioned from %s", n, s->cfg.provision);
+	px_log(rc ? PX_LOG_WARN : PX_LOG_INFO, "%s", msg);
 	return rc;
 }
 
@@ -220,7 +221,9 @@ static void xdp_down(struct px_state *s)
 /* The devices read at start into the table and the XDP map: undone with them. */
 static int devices_up(struct px_state *s, struct boot *b)
 {
-	return px_devices_apply(s, b->conf, b->nconf);
+	char msg[320];
+
+	return px_devices_apply(s, b->conf, b->nconf, msg, sizeof(msg));
 }
 
 static int count_rx_queues(const char *ifname)
@@ -375,7 +378,8 @@ static const struct stage {
 int px_setup(struct px_state *s)
 {
 	struct boot b = { 0 };
-	int err = px_devices_read(s->cfg.provision, &b.conf, &b.nconf);
+	char msg[320];
+	int err = px_devices_read(s->cfg.provision, &b.conf, &b.nconf, msg, sizeof(msg));
 
 	if (err)
 		return err;
