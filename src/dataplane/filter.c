@@ -626,7 +626,7 @@ const char *xf_verdict_name(enum xf_verdict v)
 
 void xf_key_ipv4(struct xf_key *k, uint32_t dev, uint32_t dst_be)
 {
-	memset(k, 0, sizeof(*k));
+	/* Every byte of the key written: 16 of address, 4 of device, no padding. */
 	xpro_addr_from_v4(k->dst, &dst_be);
 	k->dev = dev;
 }

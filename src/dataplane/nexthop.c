@@ -48,11 +48,6 @@ static bool in_prefix(const uint8_t a[16], const uint8_t p[16], unsigned plen)
 	return !rest || !((a[full] ^ p[full]) & (uint8_t)(0xff << (8 - rest)));
 }
 
-static bool is_v4(const uint8_t a[16])
-{
-	return xpro_addr_is_v4(a);
-}
-
 struct dp_nh *dp_nh_new(void)
 {
 	return calloc(1, sizeof(struct dp_nh));
@@ -111,7 +106,7 @@ bool dp_nh_lookup(struct dp_nh *nh, const uint8_t dst[16], uint8_t mac[6])
 	for (unsigned i = 0; i < s->in.nonlink && !onlink; i++)
 		onlink = in_prefix(dst, s->in.onlink[i].addr, s->in.onlink[i].plen);
 	if (!onlink) {
-		bool v4 = is_v4(dst);
+		bool v4 = xpro_addr_is_v4(dst);
 
 		if (v4 ? !s->in.have_gw4 : !s->in.have_gw6)
 			return false;
