@@ -241,6 +241,30 @@ bool xf_engine_pair_apply(struct xf_engine *e, const struct xf_pair_view *at, ui
 bool xf_engine_dst_apply(struct xf_engine *e, const uint8_t dst[16], uint64_t c, uint64_t ts1,
 			 uint64_t now_ns);
 
+/*
+ * The destination round (docs/sync.md, "The destination round").  Control
+ * thread.  xf_engine_dst_local(): this proxy's window towards dst (c*,
+ * ts1*), what it admitted there ever, and its admitted rate over about the
+ * last second (XF_RATE_ONE per packet/s; the first call estimates it from
+ * the window).  False when dst has no local pair.
+ */
+struct xf_dst_local {
+	uint64_t count, ts1, admitted, rate;
+};
+bool xf_engine_dst_local(struct xf_engine *e, const uint8_t dst[16], uint64_t now_ns,
+			 struct xf_dst_local *out);
+
+/*
+ * The other proxies' part of dst, as the round read it at now_ns: their
+ * windows' count c since ts1 (local clock; 0: no other proxy has a live
+ * window, the local check alone judges dst) and their admitted rate
+ * (XF_RATE_ONE per packet/s).  Workers then judge dst also by c + this
+ * proxy's count + the others' packets since now_ns at that rate, over
+ * [min(ts1, ts1*), now], with T_T3 and T_F2, and drop on either verdict.
+ */
+bool xf_engine_dst_global(struct xf_engine *e, const uint8_t dst[16], uint64_t c, uint64_t ts1,
+			  uint64_t rate, uint64_t now_ns);
+
 /* Control thread: finish a round of applies (re-sorts destinations whose
  * pairs' starts moved, so that ts1* is their minimum again).  Returns how
  * many destinations were re-sorted. */

@@ -317,6 +317,67 @@ bool xf_engine_dst_apply(struct xf_engine *e, const uint8_t dst[16], uint64_t c,
 	return d != NULL;
 }
 
+bool xf_engine_dst_local(struct xf_engine *e, const uint8_t dst[16], uint64_t now_ns,
+			 struct xf_dst_local *out)
+{
+	struct xf_dst *d;
+	uint64_t dt;
+
+	rcu_read_lock();
+	d = dp_tab_find(&e->dsts, xf_hash_dst(e->seed, dst), xf_dst_eq, dst);
+	if (d) {
+		out->count = XF_LOAD(d->csum);
+		out->ts1 = XF_LOAD(d->ts1min);
+		out->admitted = XF_LOAD(d->adm);
+		dt = now_ns > d->l_t0 ? now_ns - d->l_t0 : 0;
+		if (!d->l_t0) {
+			/* No baseline yet: the window's own rate. */
+			if (now_ns > out->ts1 && out->ts1)
+				d->l_rate = (uint64_t)((unsigned __int128)out->count * XF_RATE_ONE *
+						       XF_NSEC_PER_SEC / (now_ns - out->ts1));
+			d->l_t0 = now_ns;
+			d->l_adm0 = out->admitted;
+		} else if (dt >= XF_RATE_BASE / 4) {
+			d->l_rate = (uint64_t)((unsigned __int128)(out->admitted - d->l_adm0) *
+					       XF_RATE_ONE * XF_NSEC_PER_SEC / dt);
+			if (dt >= XF_RATE_BASE) {
+				d->l_t0 = now_ns;
+				d->l_adm0 = out->admitted;
+			}
+		}
+		out->rate = d->l_rate;
+	}
+	rcu_read_unlock();
+	return d != NULL;
+}
+
+bool xf_engine_dst_global(struct xf_engine *e, const uint8_t dst[16], uint64_t c, uint64_t ts1,
+			  uint64_t rate, uint64_t now_ns)
+{
+	struct xf_dst *d;
+	uint64_t mine, adm, start;
+	uint32_t seq;
+
+	rcu_read_lock();
+	d = dp_tab_find(&e->dsts, xf_hash_dst(e->seed, dst), xf_dst_eq, dst);
+	if (d) {
+		mine = XF_LOAD(d->csum);
+		adm = __atomic_load_n(&d->adm, __ATOMIC_RELAXED);
+		start = XF_LOAD(d->ts1min);
+		if (start && start < ts1)
+			ts1 = start;
+		seq = __atomic_fetch_add(&d->g_seq, 1, __ATOMIC_ACQ_REL);
+		/* Global c at time t: c + mine + what is admitted here after now. */
+		XF_STORE(d->g_off, (int64_t)(c + mine) - (int64_t)adm);
+		XF_STORE(d->g_ts1, ts1);
+		XF_STORE(d->g_rate, rate / XF_RATE_ONE);
+		XF_STORE(d->g_t, now_ns);
+		__atomic_store_n(&d->g_seq, seq + 2, __ATOMIC_RELEASE);
+	}
+	rcu_read_unlock();
+	return d != NULL;
+}
+
 /* Merge two ts1-sorted, NULL-terminated chains (next only); a's first on ties. */
 static struct cds_list_head *merge_ts1(struct cds_list_head *a, struct cds_list_head *b)
 {

@@ -121,6 +121,8 @@ struct xf_dst {
 	 */
 	uint32_t prov;
 	struct rcu_head rcu;
+	/* control thread: xf_engine_dst_local()'s rate (baseline, estimate) */
+	uint64_t l_adm0, l_t0, l_rate;
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct xf_dst) == 320, "a destination is five cache lines");
 _Static_assert(offsetof(struct xf_dst, tat2) == 64, "hot fields in the first cache line");

@@ -14,6 +14,7 @@
 #include "sync/cluster.h"
 #include "sync/conn_int.h"
 #include "sync/slot.h"
+#include "sync/store.h"
 
 struct node {
 	char host[64];
@@ -429,4 +430,162 @@ void sync_cluster_stats(const struct sync_cluster *c, struct sync_cluster_stats 
 const char *sync_cluster_strerror(const struct sync_cluster *c)
 {
 	return c->err;
+}
+
+/* --- pipelines (store.h) ------------------------------------------------------- */
+
+/* Commands in flight on one node at once. */
+#define PIPE_WINDOW 128
+
+/*
+ * cmds[idx[0..m)] on node n, pipelined, in order.  A failure (connect, I/O,
+ * timeout) gives every unanswered command its -errno and drops the node.
+ * Returns 0 or that -errno.
+ */
+static int pipe_node(struct sync_cluster *c, struct node *n, struct sync_cmd *cmds,
+		     const size_t *idx, size_t m)
+{
+	size_t sent = 0, got = 0;
+	int rc = node_connect(c, n);
+
+	while (!rc && got < m) {
+		void *reply = NULL;
+
+		for (; sent < m && sent - got < PIPE_WINDOW; sent++) {
+			const struct sync_cmd *q = &cmds[idx[sent]];
+
+			if (redisAppendCommandArgv(n->ctx, q->argc, q->argv, q->lens) != REDIS_OK)
+				break;
+		}
+		errno = 0;
+		if (redisGetReply(n->ctx, &reply) != REDIS_OK || !reply) {
+			rc = fail(c,
+				  n->ctx->err == REDIS_ERR_IO && errno == EAGAIN ? ETIMEDOUT
+										 : ECONNRESET,
+				  "redis cluster node %s: %s", n->name, n->ctx->errstr);
+			node_drop(c, n);
+			break;
+		}
+		cmds[idx[got]].reply = reply;
+		cmds[idx[got++]].rc = 0;
+		c->st.commands++;
+	}
+	for (size_t j = got; j < m; j++)
+		cmds[idx[j]].rc = rc;
+	return rc;
+}
+
+/*
+ * One pass: every command in todo[0..m) sent to the node its slot maps to,
+ * one pipeline per node.  Commands whose slot nobody serves get -EPROTO.
+ */
+static void pipe_pass(struct sync_cluster *c, struct sync_cmd *cmds, const size_t *todo, size_t m,
+		      size_t *idx)
+{
+	for (unsigned k = 0; k < c->nnodes; k++) {
+		size_t cnt = 0;
+
+		for (size_t j = 0; j < m; j++) {
+			const struct sync_cmd *q = &cmds[todo[j]];
+			uint16_t slot = sync_key_slot(q->argv[q->key_arg], q->lens[q->key_arg]);
+
+			if (c->slot_node[slot] == (int16_t)k)
+				idx[cnt++] = todo[j];
+		}
+		if (cnt)
+			pipe_node(c, &c->nodes[k], cmds, idx, cnt);
+	}
+	for (size_t j = 0; j < m; j++) {
+		struct sync_cmd *q = &cmds[todo[j]];
+		uint16_t slot = sync_key_slot(q->argv[q->key_arg], q->lens[q->key_arg]);
+
+		if (c->slot_node[slot] < 0)
+			q->rc = fail(c, EPROTO, "redis cluster: slot %u is not served", slot);
+	}
+}
+
+int sync_cluster_pipe(struct sync_cluster *c, struct sync_cmd *cmds, size_t n)
+{
+	size_t *todo = malloc((n ? n : 1) * sizeof(*todo));
+	size_t *idx = malloc((n ? n : 1) * sizeof(*idx));
+	struct sync_sigpipe g;
+	size_t m = n, redo;
+	int rc = 0;
+
+	if (!todo || !idx) {
+		free(todo);
+		free(idx);
+		for (size_t i = 0; i < n; i++)
+			cmds[i].rc = -ENOMEM;
+		return fail(c, ENOMEM, "redis cluster: out of memory");
+	}
+	sync_sigpipe_block(&g);
+	for (size_t i = 0; i < n; i++) {
+		todo[i] = i;
+		cmds[i].reply = NULL;
+		cmds[i].rc = 0;
+	}
+	/*
+	 * Two passes: the second re-sends what a lost node or a MOVED left
+	 * unanswered, after one refresh of the map (a failover promotes a
+	 * replica; a resharding moves slots).  A node still failing then fails
+	 * its commands: the caller goes on with the other shards' answers.
+	 */
+	for (int pass = 0; pass < 2 && m; pass++) {
+		struct node *to;
+		bool refresh = false;
+
+		pipe_pass(c, cmds, todo, m, idx);
+		redo = 0;
+		for (size_t j = 0; j < m; j++) {
+			struct sync_cmd *q = &cmds[todo[j]];
+			int kind = q->reply ? redirect_of(c, q->reply, &to) : 0;
+
+			if (kind == 'A' && pass == 1) {
+				/* Mid-migration key: the one-command path sends ASKING. */
+				freeReplyObject(q->reply);
+				q->reply = sync_cluster_command(c, q->argc, q->argv, q->lens,
+								q->key_arg, &q->rc);
+				continue;
+			}
+			if (kind) {
+				c->st.moved += kind == 'M';
+				c->st.ask += kind == 'A';
+				freeReplyObject(q->reply);
+				q->reply = NULL;
+				q->rc = -EAGAIN;
+				refresh = true;
+			}
+			if (q->rc && pass == 0 && q->rc != -EPROTO) {
+				refresh = true;
+				todo[redo++] = todo[j];
+			}
+		}
+		if (refresh && pass == 0)
+			sync_cluster_refresh(c);
+		m = redo;
+	}
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = cmds[i].rc;
+	sync_sigpipe_restore(&g);
+	free(todo);
+	free(idx);
+	return rc;
+}
+
+redisReply *sync_cluster_node_command(struct sync_cluster *c, const char *key, size_t keylen,
+				      int argc, const char **argv, const size_t *lens, int *rc)
+{
+	uint16_t slot = sync_key_slot(key, keylen);
+	struct sync_sigpipe g;
+	redisReply *r;
+
+	if (c->slot_node[slot] < 0) {
+		*rc = fail(c, EPROTO, "redis cluster: slot %u is not served", slot);
+		return NULL;
+	}
+	sync_sigpipe_block(&g);
+	r = send_on(c, &c->nodes[c->slot_node[slot]], 0, argc, argv, lens, rc);
+	sync_sigpipe_restore(&g);
+	return r;
 }

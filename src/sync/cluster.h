@@ -65,6 +65,22 @@ void sync_cluster_close(struct sync_cluster *c);
 redisReply *sync_cluster_command(struct sync_cluster *c, int argc, const char **argv,
 				 const size_t *argvlen, int key_arg, int *rc);
 
+/*
+ * Pipeline cmds[0..n) (store.h): grouped by the node owning each command's
+ * key, one pipeline per node; what a lost node or a redirection left
+ * unanswered is sent again once after a refresh of the map.  Each command
+ * gets its reply or its -errno.  Returns 0 or the first command's -errno.
+ */
+struct sync_cmd;
+int sync_cluster_pipe(struct sync_cluster *c, struct sync_cmd *cmds, size_t n);
+
+/*
+ * A command without a key (FUNCTION LOAD, TIME) on the node that owns key's
+ * slot, no redirection followed.  As sync_cluster_command().
+ */
+redisReply *sync_cluster_node_command(struct sync_cluster *c, const char *key, size_t keylen,
+				      int argc, const char **argv, const size_t *lens, int *rc);
+
 /* Re-read the slot map from any node that answers.  0 or -errno. */
 int sync_cluster_refresh(struct sync_cluster *c);
 

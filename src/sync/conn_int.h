@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Inside struct sync_conn: shared by redis.c (connection), merge.c, load.c,
- * share.c (the scripts' callers) and read.c.  Not for use outside src/sync/.
+ * Inside struct sync_conn: shared by redis.c (connection), merge.c, load.c
+ * (the scripts' callers), read.c, store.c and cluster.c.  Not for use outside src/sync/.
  */
 #ifndef XPRO_SYNC_CONN_INT_H
 #define XPRO_SYNC_CONN_INT_H
@@ -19,7 +19,6 @@
 enum sync_script_id {
 	SYNC_SCRIPT_MERGE,
 	SYNC_SCRIPT_LOAD,
-	SYNC_SCRIPT_SHARE,
 	SYNC_SCRIPT_LOAD_RO, /* a replica's only script */
 	SYNC_NSCRIPTS,
 };
@@ -93,6 +92,14 @@ void sync_conn_drop(struct sync_conn *c);
  */
 redisReply *sync_conn_cmd(struct sync_conn *c, int *rc, int argc, const char **argv,
 			  const size_t *lens);
+
+/*
+ * Pipeline cmds[0..n) on the connection (store.h): each gets its reply, or
+ * the -errno of the failure that cut the pipeline (the connection is then
+ * dropped; the next call reconnects).  Returns 0 or that -errno.
+ */
+struct sync_cmd;
+int sync_conn_pipe(struct sync_conn *c, struct sync_cmd *cmds, size_t n);
 
 /* SCRIPT LOAD one script into c->sha[id].  Returns 0 or -errno. */
 int sync_conn_load_script(struct sync_conn *c, enum sync_script_id id);

@@ -34,8 +34,6 @@
 #define SYNC_KEY_PROXY "xpro:s:"
 #define SYNC_KEY_LOAD "xpro:w"
 #define SYNC_KEY_GEN "xpro:gen"
-/* xpro:f:<dst>  hash  <id> -> "senders heavy demand admitted share ts_ms" (share.h) */
-#define SYNC_KEY_SHARE "xpro:f:"
 #define SYNC_FIELD_DST "d"
 #define SYNC_FIELD_DEV_LEN 4
 
@@ -108,6 +106,48 @@ static inline uint64_t sync_wire_to_ns(uint64_t w)
 #define SYNC_F_DRESTART 512 /* destination idle longer than T_T1: window restarted */
 #define SYNC_F_DEXTEND 1024 /* destination start moved back to a new window's start */
 #define SYNC_F_DDECAY 2048 /* destination window decayed */
+
+/*
+ * The destination round (dst.h, docs/sync.md "The destination round"): one
+ * Redis Functions library, keys placed by hash tags so that every command
+ * touches one slot.
+ *
+ *   xpro:b:{<k>}     hash   bucket k of SYNC_BUCKETS, holding
+ *       field "m"                 the bucket's marker (16 hex digits)
+ *       field <dst><pid>          one proxy's entry for one destination:
+ *                                 the destination as 16 bytes, the proxy's
+ *                                 number (sync_proxy_num()) as 4, big-endian
+ *       field "h"<dev>            one device's handoff record (dev: 4 bytes,
+ *                                 big-endian)
+ *   xpro:p:{<id>}    hash   nonce total ts   one proxy: owner, exact total
+ *   xpro:w           hash   as above
+ *
+ * A destination's entries live in the bucket of its hash, a device's record
+ * in the bucket of the device's: each bucket is one key, so one shard.
+ */
+#define SYNC_LIB_NAME "xpro"
+#define SYNC_BUCKETS 1024
+#define SYNC_KEY_BUCKET "xpro:b:"
+#define SYNC_KEY_PROXY_REC "xpro:p:"
+#define SYNC_FIELD_MARK "m"
+#define SYNC_MARK_LEN 16 /* hex digits */
+#define SYNC_NONCE_LEN 16 /* hex digits of a proxy process's nonce */
+#define SYNC_SWEEP_COUNT 256 /* HSCAN COUNT of one sweep step */
+#define SYNC_ENTRY_FIELD_LEN 20 /* dst (16) + proxy number (4) */
+#define SYNC_HANDOFF_FIELD_LEN 5 /* 'h' + device (4) */
+/*
+ * Values, little-endian doubles, the write time first (the sweep reads it):
+ *   entry:    wts c ts1 ts2 rate                         (5 doubles)
+ *             ... senders heavy demand admitted share    (10: fair policy)
+ *   handoff:  wts pid n, then n times dst (16 bytes) c ts1 ts2
+ * Times in microseconds on the shared clock; rate, demand, admitted and
+ * share in XF_RATE_ONE per packet/s.
+ */
+#define SYNC_ENTRY_N 5
+#define SYNC_ENTRY_SHARE_N 10
+#define SYNC_HANDOFF_HDR_LEN 24
+#define SYNC_HANDOFF_PAIR_LEN 40
+#define SYNC_HANDOFF_MAX 64 /* pairs of one device in its record */
 
 #define SYNC_STR_(x) #x
 #define SYNC_STR(x) SYNC_STR_(x)

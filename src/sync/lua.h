@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The server-side Lua scripts of the sync layer and their argument layouts.
- * Each script's text lives in one C string (merge_lua.c, load_lua.c,
- * share_lua.c); the connection loads them with SCRIPT LOAD and calls them
- * with EVALSHA.
+ * Each script's text lives in one C string: merge_lua.c and load_lua.c,
+ * loaded with SCRIPT LOAD and called with EVALSHA (the pair protocol and a
+ * replica's read of W); lib_lua.c, the Functions library the destination
+ * round calls with FCALL (store.c loads it).
  */
 #ifndef XPRO_SYNC_LUA_H
 #define XPRO_SYNC_LUA_H
@@ -50,13 +51,11 @@ extern const char sync_load_lua[];
 extern const char sync_load_ro_lua[];
 
 /*
- * The fair policy's summaries (share.h, docs/sync.md "Fair share").
- *   ARGV: proxy_id max_age_ms ttl_ms n, then n times  dst_hex "senders heavy
- *         demand admitted share" (share 0: not congested)
- *   reply: 5 integers per destination, in order: the other proxies' fresh
- *         senders, heavy, demand, admitted summed, and their smallest share
- *         above 0 (0: none)
+ * The Functions library (lib_lua.c), "xpro": xpro_load (the same ARGV and
+ * reply as sync_load_lua, KEYS[1] = xpro:w), xpro_proxy (ARGV nonce total
+ * now_us stale_us init; reply: the total stored, as a string) and
+ * xpro_sweep (ARGV cursor now_us ttl_us; reply: {cursor, deleted}).
  */
-extern const char sync_share_lua[];
+extern const char sync_lib_lua[];
 
 #endif /* XPRO_SYNC_LUA_H */

@@ -19,6 +19,7 @@
 #include "xpro/addr.h"
 #include "sync/conn_int.h"
 #include "sync/lua.h"
+#include "sync/store.h"
 
 #define CONNECT_MS_DEFAULT 1000
 #define CMD_MS_DEFAULT 2000 /* a 256-pair batch takes ~2 ms; leaves room for a busy master */
@@ -26,7 +27,6 @@
 static const char *const script_src[SYNC_NSCRIPTS] = {
 	[SYNC_SCRIPT_MERGE] = sync_merge_lua,
 	[SYNC_SCRIPT_LOAD] = sync_load_lua,
-	[SYNC_SCRIPT_SHARE] = sync_share_lua,
 	[SYNC_SCRIPT_LOAD_RO] = sync_load_ro_lua,
 };
 
@@ -122,6 +122,9 @@ static const struct {
 	{ "XPRO GEN", ESTALE },
 	{ "XPRO SEQGAP", ESTALE },
 	{ "XPRO SEQDUP", EEXIST },
+	{ "XPRO CONFLICT", EEXIST },
+	{ "ERR Function not found", ENOENT },
+	{ "ERR unknown command", ENOSYS },
 };
 
 int sync_conn_reply_err(struct sync_conn *c, const redisReply *r, const char *what)
@@ -138,6 +141,14 @@ int sync_conn_reply_err(struct sync_conn *c, const redisReply *r, const char *wh
 		}
 	}
 	return sync_conn_fail(c, e, "redis %s: %s: %s", c->addr, what, r->str);
+}
+
+int sync_reply_errno(const redisReply *r)
+{
+	for (size_t i = 0; i < sizeof(reply_errs) / sizeof(reply_errs[0]); i++)
+		if (!strncmp(r->str, reply_errs[i].prefix, strlen(reply_errs[i].prefix)))
+			return -reply_errs[i].err;
+	return -EPROTO;
 }
 
 bool sync_reply_noscript(const redisReply *r)
@@ -185,6 +196,45 @@ redisReply *sync_conn_cmd(struct sync_conn *c, int *rc, int argc, const char **a
 	if (!r)
 		*rc = sync_conn_lost(c, argv[0]);
 	return r;
+}
+
+/* Commands in flight at once: enough to keep the server busy, bounded buffers. */
+#define PIPE_WINDOW 128
+
+int sync_conn_pipe(struct sync_conn *c, struct sync_cmd *cmds, size_t n)
+{
+	struct sync_sigpipe g;
+	size_t sent = 0, got = 0;
+	int rc = sync_conn_ensure(c);
+
+	if (rc == -ESTALE) /* the round's buckets carry their own markers */
+		rc = sync_conn_resync(c);
+	for (size_t i = 0; i < n; i++) {
+		cmds[i].reply = NULL;
+		cmds[i].rc = rc;
+	}
+	if (rc)
+		return rc;
+	sync_sigpipe_block(&g);
+	while (got < n) {
+		void *reply = NULL;
+
+		for (; sent < n && sent - got < PIPE_WINDOW; sent++)
+			if (redisAppendCommandArgv(c->ctx, cmds[sent].argc, cmds[sent].argv,
+						   cmds[sent].lens) != REDIS_OK)
+				break;
+		errno = 0;
+		if (redisGetReply(c->ctx, &reply) != REDIS_OK || !reply) {
+			rc = sync_conn_lost(c, "pipeline");
+			break;
+		}
+		cmds[got].reply = reply;
+		cmds[got++].rc = 0;
+	}
+	for (size_t i = got; i < n; i++)
+		cmds[i].rc = rc;
+	sync_sigpipe_restore(&g);
+	return rc;
 }
 
 /* printf-style command; what names it in messages.  NULL: *rc says why. */

@@ -1,62 +1,93 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The sync round (round.h): Algorithm 1 between the engine and the master.
+ * The sync round (round.h): Algorithm 1 between the engine and the store,
+ * as the destination round (docs/sync.md, "The destination round").
  *
- * A round: make sure the connection is up (or back off), re-measure the
- * clock offset now and then, exchange W, then either build a request from
- * the engine (pairs touched since the last one) or retry the request still
- * awaiting acknowledgement, merge it, and apply the master's windows.  The
- * request owns its deltas until the master acknowledges them.
+ * A round: open the store if needed (or back off), re-measure the clock
+ * offset now and then, collect the pairs touched since the last round,
+ * publish W and this proxy's exact total and read the others' W (one
+ * pipeline), then publish one entry per destination touched and the heavy
+ * pairs' handoff records, read the other proxies' entries and the records
+ * of devices new here (a second pipeline), and hand the engine the global
+ * picture.  Nothing is pending between rounds: every value written is
+ * absolute, so a failed round is simply the next one.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
+#include "sync/dst.h"
 #include "sync/keys.h"
+#include "sync/load.h"
+#include "sync/lua.h"
 #include "sync/merge.h"
 #include "sync/round.h"
-#include "sync/share.h"
+#include "sync/store.h"
 
 #define OTHERS_MAX 64
 #define OFFSET_EVERY 16 /* rounds between clock offset measurements */
+/* A pair is heavy, and its window travels with its device, above this fraction of T_F1. */
+#define HEAVY_DIV 4
 
-/* When to try a server again after a failure: from t doubling up to backoff_max_ms. */
 struct retry {
 	uint64_t next_try, backoff; /* ns; 0: no failure since the last success */
 };
 
+/* Open-addressing index of the round's destinations (dst -> mine[i]). */
+struct dst_index {
+	uint32_t *slot; /* i + 1; 0: empty */
+	size_t mask;
+};
+
 struct sync_round {
 	struct xf_engine *e;
-	struct sync_conn *conn; /* NULL until the first successful connect */
-	struct sync_conn_opts copts;
-	char addr[128], password[128], proxy_id[SYNC_PROXY_ID_MAX + 1];
-	/* The replica, for reads: the master's options but its address. */
-	struct sync_conn *rep; /* NULL when none, or until the first successful connect */
+	struct sync_store *store; /* NULL until the first successful open */
+	struct sync_store_opts sopts;
+	char addr[128], cluster[512], password[128], proxy_id[SYNC_PROXY_ID_MAX + 1];
+	char proxy_key[sizeof(SYNC_KEY_PROXY_REC) + SYNC_PROXY_ID_MAX + 3];
+	char nonce[SYNC_NONCE_LEN + 1];
+	struct sync_dst *dst;
+	/* The replica, for reads of W (one instance only). */
+	struct sync_conn *rep;
 	struct sync_conn_opts ropts;
 	char replica[128];
 	struct retry rep_retry;
-	struct sync_params params, next_params; /* next: after the request in hand */
-	bool retune;
-	uint32_t period_ms, backoff_max_ms, batch_cfg;
+	uint32_t period_ms, backoff_max_ms;
+	uint64_t tt1_us, ttl_us, fresh_us, tt3_ns, tf1_pps;
 
-	/* The request: built from one collection, kept until acknowledged. */
-	struct sync_pair_in *in;
-	struct sync_pair_out *out;
-	struct xf_pair_view *at; /* engine views at collection, for pair_apply */
-	size_t n, cap;
-	bool pending, reseed;
+	/* Exact totals: base (stored before this process) + harvested here. */
+	uint64_t base, local, acked;
+	bool have_base;
+	/*
+	 * Publish every live destination, not only the touched ones: at the
+	 * start, after the store lost entries of ours, after a round some of
+	 * whose buckets failed (their touched destinations were not written).
+	 */
+	bool reseed, stale_last;
 	int64_t offset; /* shared = local + offset */
 	bool have_offset;
 	unsigned since_offset;
 
+	/* The round's working sets, reused. */
+	struct sync_dst_mine *mine;
+	struct sync_dst_sum *sum;
+	size_t n, cap;
+	struct dst_index ix;
+	struct sync_handoff_pair *hw, *hro;
+	size_t nhw, hw_cap, hro_cap, nhro;
+	struct xf_pair_view *fresh; /* pairs new here: their device's record is read */
+	size_t nfresh, fresh_cap;
+	uint32_t *hr;
+	size_t nhr, hr_cap;
+
 	struct retry retry;
 	struct sync_load others[OTHERS_MAX];
 	size_t nothers;
-	/* The fair policy's summaries: this proxy's, and the others' sums. */
-	struct xf_share_view *sh_mine, *sh_others;
-	size_t sh_n, sh_cap;
+	uint32_t peers[OTHERS_MAX];
+	size_t npeers;
 	struct sync_round_stats st;
 };
 
@@ -77,7 +108,7 @@ static uint64_t mono_ns(void)
 
 static bool fatal_errno(int err)
 {
-	return err == EACCES || err == EROFS || err == EINVAL;
+	return err == EACCES || err == EROFS || err == EINVAL || err == ENOSYS;
 }
 
 static void retry_fail(struct retry *t, const struct sync_round *r, uint64_t now)
@@ -101,15 +132,25 @@ static void retry_ok(struct retry *t)
 	t->next_try = 0;
 }
 
-/*
- * Open the connection with options o into *c.  0, or -errno with one line in
- * err; *fatal when retrying cannot help (a wrong password, a bad address).
- */
-static int conn_open(struct sync_conn **c, const struct sync_conn_opts *o, bool *fatal, char *err,
-		     size_t errlen)
+static void set_params(struct sync_round *r)
 {
-	*c = sync_conn_open(o, err, errlen);
-	if (*c)
+	struct xf_params xp;
+
+	xf_engine_get_params(r->e, &xp);
+	r->tt1_us = (uint64_t)xp.tt1_ms * 1000;
+	/* An entry lives T_T1 + 2 periods after its last write (a live window is
+	 * rewritten every period), plus the longest backoff (an outage shorter
+	 * than T_T1 keeps it). */
+	r->ttl_us = r->tt1_us + 2000ULL * r->period_ms + 1000ULL * r->backoff_max_ms;
+	r->fresh_us = 3000ULL * r->period_ms < 1000000 ? 1000000 : 3000ULL * r->period_ms;
+	r->tt3_ns = (uint64_t)xp.tt3_ms * XF_NSEC_PER_MSEC;
+	r->tf1_pps = xp.tf1_pps;
+}
+
+static int store_open(struct sync_round *r, char *err, size_t errlen, bool *fatal)
+{
+	r->store = sync_store_open(&r->sopts, err, errlen);
+	if (r->store)
 		return 0;
 	*fatal = fatal_errno(errno);
 	return -errno;
@@ -119,7 +160,7 @@ struct sync_round *sync_round_new(struct xf_engine *e, const struct sync_round_c
 				  size_t errlen)
 {
 	struct sync_round *r = calloc(1, sizeof(*r));
-	struct xf_params xp;
+	uint8_t rnd[SYNC_NONCE_LEN / 2];
 	bool fatal = false;
 
 	if (!r) {
@@ -128,38 +169,55 @@ struct sync_round *sync_round_new(struct xf_engine *e, const struct sync_round_c
 	}
 	r->e = e;
 	snprintf(r->addr, sizeof(r->addr), "%s", cfg->master.addr ? cfg->master.addr : "");
+	snprintf(r->cluster, sizeof(r->cluster), "%s", cfg->cluster ? cfg->cluster : "");
 	snprintf(r->password, sizeof(r->password), "%s",
 		 cfg->master.password ? cfg->master.password : "");
 	snprintf(r->proxy_id, sizeof(r->proxy_id), "%s",
 		 cfg->master.proxy_id ? cfg->master.proxy_id : "");
 	snprintf(r->replica, sizeof(r->replica), "%s", cfg->replica ? cfg->replica : "");
-	r->copts = cfg->master;
-	r->copts.addr = r->addr;
-	r->copts.password = r->password[0] ? r->password : NULL;
-	r->copts.proxy_id = r->proxy_id;
-	r->copts.replica = false;
-	r->ropts = r->copts;
+	r->sopts = (struct sync_store_opts){ .addr = r->addr,
+					     .cluster = r->cluster[0] ? r->cluster : NULL,
+					     .password = r->password[0] ? r->password : NULL,
+					     .proxy_id = r->proxy_id,
+					     .connect_ms = cfg->master.connect_ms,
+					     .cmd_ms = cfg->master.cmd_ms };
+	r->ropts = cfg->master;
 	r->ropts.addr = r->replica;
+	r->ropts.password = r->sopts.password;
+	r->ropts.proxy_id = r->proxy_id;
 	r->ropts.replica = true;
 	r->period_ms = cfg->period_ms ? cfg->period_ms : 100;
 	r->backoff_max_ms = cfg->backoff_max_ms ? cfg->backoff_max_ms : SYNC_BACKOFF_MAX_MS;
-	xf_engine_get_params(e, &xp);
-	sync_params_from_xf(&r->params, &xp, r->period_ms);
-	r->params.ttl_ms += r->backoff_max_ms;
-	r->batch_cfg = cfg->batch;
-	if (cfg->batch)
-		r->params.batch = cfg->batch;
-	if (sync_proxy_id_check(r->proxy_id) || sync_params_check(&r->params)) {
-		snprintf(err, errlen, "sync: bad proxy id '%s' or parameters", r->proxy_id);
+	set_params(r);
+	r->reseed = true;
+	if (sync_proxy_id_check(r->proxy_id) || (!r->addr[0] && !r->cluster[0])) {
+		snprintf(err, errlen, "sync: bad proxy id '%s' or no store address", r->proxy_id);
 		free(r);
 		return NULL;
 	}
-	/* The replica first: its error must not overwrite the master's in err. */
-	if (r->replica[0] && conn_open(&r->rep, &r->ropts, &fatal, err, errlen) && fatal)
-		goto out_free;
-	if (conn_open(&r->conn, &r->copts, &fatal, err, errlen)) {
+	snprintf(r->proxy_key, sizeof(r->proxy_key), SYNC_KEY_PROXY_REC "{%s}", r->proxy_id);
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		snprintf(err, errlen, "sync: getrandom failed");
+		free(r);
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(r->nonce + 2 * i, 3, "%02x", rnd[i]);
+	r->dst = sync_dst_new(r->proxy_id);
+	if (!r->dst) {
+		snprintf(err, errlen, "sync: out of memory");
+		free(r);
+		return NULL;
+	}
+	/* The replica first: its error must not overwrite the store's in err. */
+	if (r->replica[0]) {
+		r->rep = sync_conn_open(&r->ropts, err, errlen);
+		if (!r->rep && fatal_errno(errno))
+			goto out_free;
+	}
+	if (store_open(r, err, errlen, &fatal)) {
 		if (fatal)
-			goto out_close_rep;
+			goto out_free;
 		/* Unreachable for now: start DOWN and retry; the fast path runs anyway. */
 		r->st.state = SYNC_STATE_DOWN;
 		r->st.outages = 1;
@@ -167,9 +225,9 @@ struct sync_round *sync_round_new(struct xf_engine *e, const struct sync_round_c
 	}
 	return r;
 
-out_close_rep:
-	sync_conn_close(r->rep);
 out_free:
+	sync_conn_close(r->rep);
+	sync_dst_free(r->dst);
 	free(r);
 	return NULL;
 }
@@ -178,40 +236,112 @@ void sync_round_free(struct sync_round *r)
 {
 	if (!r)
 		return;
-	sync_conn_close(r->conn);
+	sync_store_close(r->store);
 	sync_conn_close(r->rep);
-	free(r->in);
-	free(r->out);
-	free(r->at);
-	free(r->sh_mine);
-	free(r->sh_others);
+	sync_dst_free(r->dst);
+	free(r->mine);
+	free(r->sum);
+	free(r->ix.slot);
+	free(r->hw);
+	free(r->hro);
+	free(r->fresh);
+	free(r->hr);
 	free(r);
 }
 
-/* --- building the request ------------------------------------------------------ */
+/* --- collecting ------------------------------------------------------------------ */
 
-static int grow(struct sync_round *r, size_t need)
+static uint64_t to_shared_us(const struct sync_round *r, uint64_t local_ns)
 {
-	size_t cap = r->cap ? r->cap : 1024;
-	void *a, *b, *c;
+	int64_t t = (int64_t)local_ns + r->offset;
 
-	while (cap < need)
+	return t > 0 ? (uint64_t)t / SYNC_NS_PER_WIRE : 0;
+}
+
+static uint64_t to_local_ns(const struct sync_round *r, uint64_t shared_us)
+{
+	int64_t t = (int64_t)(shared_us * SYNC_NS_PER_WIRE) - r->offset;
+
+	return t > 0 ? (uint64_t)t : 1;
+}
+
+static uint64_t hash_dst(const uint8_t dst[16])
+{
+	uint64_t a, b;
+
+	memcpy(&a, dst, 8);
+	memcpy(&b, dst + 8, 8);
+	a ^= b * 0x9e3779b97f4a7c15ULL;
+	a ^= a >> 29;
+	return a * 0xbf58476d1ce4e5b9ULL;
+}
+
+static int ix_reset(struct dst_index *ix, size_t want)
+{
+	size_t cap = 1024;
+
+	while (cap < 2 * want)
 		cap *= 2;
-	if (cap == r->cap)
-		return 0;
-	a = realloc(r->in, cap * sizeof(*r->in));
-	if (a)
-		r->in = a;
-	b = realloc(r->out, cap * sizeof(*r->out));
-	if (b)
-		r->out = b;
-	c = realloc(r->at, cap * sizeof(*r->at));
-	if (c)
-		r->at = c;
-	if (!a || !b || !c)
-		return -ENOMEM;
-	r->cap = cap;
+	if (cap - 1 != ix->mask || !ix->slot) {
+		free(ix->slot);
+		ix->slot = calloc(cap, sizeof(*ix->slot));
+		if (!ix->slot)
+			return -ENOMEM;
+		ix->mask = cap - 1;
+	} else {
+		memset(ix->slot, 0, cap * sizeof(*ix->slot));
+	}
 	return 0;
+}
+
+/* The round's entry for dst (created), or NULL when out of room. */
+static struct sync_dst_mine *dst_entry(struct sync_round *r, const uint8_t dst[16])
+{
+	size_t h = (size_t)hash_dst(dst) & r->ix.mask;
+
+	for (;; h = (h + 1) & r->ix.mask) {
+		uint32_t s = r->ix.slot[h];
+
+		if (!s)
+			break;
+		if (!memcmp(r->mine[s - 1].dst, dst, 16))
+			return &r->mine[s - 1];
+	}
+	/* Keep the index at most half full; grow() sized it for every destination. */
+	if (r->n == r->cap || 2 * (r->n + 1) > r->ix.mask + 1)
+		return NULL;
+	r->ix.slot[h] = (uint32_t)(r->n + 1);
+	memset(&r->mine[r->n], 0, sizeof(r->mine[r->n]));
+	memcpy(r->mine[r->n].dst, dst, 16);
+	return &r->mine[r->n++];
+}
+
+static int grow_array(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 256;
+	void *a;
+
+	while (c < need)
+		c *= 2;
+	if (c == *cap)
+		return 0;
+	a = realloc(*p, c * size);
+	if (!a)
+		return -ENOMEM;
+	*p = a;
+	*cap = c;
+	return 0;
+}
+
+static int grow(struct sync_round *r, size_t dsts)
+{
+	size_t cap = r->cap, cap2 = r->cap;
+
+	if (grow_array((void **)&r->mine, &cap, dsts, sizeof(*r->mine)) ||
+	    grow_array((void **)&r->sum, &cap2, cap, sizeof(*r->sum)))
+		return -ENOMEM;
+	r->cap = cap < cap2 ? cap : cap2;
+	return ix_reset(&r->ix, r->cap);
 }
 
 struct collect_ctx {
@@ -219,134 +349,135 @@ struct collect_ctx {
 	int err;
 };
 
+static bool heavy(const struct sync_round *r, const struct xf_pair_view *v)
+{
+	uint64_t win = v->ts2 > v->ts1 ? v->ts2 - v->ts1 : 0;
+
+	if (win < r->tt3_ns)
+		win = r->tt3_ns;
+	return v->count >= 2 && (unsigned __int128)v->count * XF_NSEC_PER_SEC * HEAVY_DIV >=
+					(unsigned __int128)r->tf1_pps * win;
+}
+
 static void add_pair(const struct xf_pair_view *v, void *arg)
 {
 	struct collect_ctx *cc = arg;
 	struct sync_round *r = cc->r;
-	struct sync_pair_in *in;
+	struct sync_dst_mine *m;
+	uint64_t ts2 = to_shared_us(r, v->ts2);
 
-	/*
-	 * build() made room for every live pair; workers may create more while
-	 * we collect.  If growing fails the pair's delta, already handed over,
-	 * would be lost: count it as lost rather than pretend.
-	 */
-	if (r->n == r->cap && grow(r, r->n + 1)) {
-		r->st.lost_packets += v->dc;
+	/* The delta is ours now: it joins the exact total whatever happens next. */
+	r->local += v->dc;
+	m = dst_entry(r, v->key.dst);
+	if (!m) {
 		cc->err = -ENOMEM;
 		return;
 	}
-	in = &r->in[r->n];
-	in->key = v->key;
-	/* A window the master has not seen from us: new, restarted, or re-seeding. */
-	in->mark = v->mark || v->fresh || r->reseed;
-	in->ts1 = (uint64_t)((int64_t)v->ts1 + r->offset);
-	in->ts2 = (uint64_t)((int64_t)v->ts2 + r->offset);
-	in->c = v->count;
-	in->dc = v->dc;
-	r->at[r->n] = *v;
-	r->n++;
-	r->st.pending_packets += v->dc;
+	if (ts2 > m->ts2)
+		m->ts2 = ts2;
+	if (heavy(r, v) && !grow_array((void **)&r->hw, &r->hw_cap, r->nhw + 1, sizeof(*r->hw))) {
+		struct sync_handoff_pair *h = &r->hw[r->nhw++];
+
+		h->dev = v->key.dev;
+		memcpy(h->dst, v->key.dst, 16);
+		h->c = v->count;
+		h->ts1 = to_shared_us(r, v->ts1);
+		h->ts2 = ts2;
+	}
+	if (v->fresh &&
+	    !grow_array((void **)&r->fresh, &r->fresh_cap, r->nfresh + 1, sizeof(*r->fresh)))
+		r->fresh[r->nfresh++] = *v;
+}
+
+static int cmp_hw(const void *a, const void *b)
+{
+	const struct sync_handoff_pair *x = a, *y = b;
+
+	return x->dev < y->dev ? -1 : x->dev > y->dev;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void add_share(const struct xf_share_view *v, void *arg)
+{
+	struct collect_ctx *cc = arg;
+	struct sync_dst_mine *m = dst_entry(cc->r, v->dst);
+
+	if (!m)
+		return; /* this destination's summary waits for the next round */
+	m->has_share = true;
+	m->sh = *v;
 }
 
 /*
- * Collect the engine's touched pairs (all of them when re-seeding) and
- * append them to the request.  Pairs already in the request (a request
- * re-sent to a new master instance) travel twice: merged twice, their
- * deltas once each.
+ * The round's destinations: every one a touched pair goes to (every live
+ * one when re-seeding), with this proxy's window, rate and share summary;
+ * the heavy pairs' handoff records, grouped by device; the devices new here.
  */
-static int build(struct sync_round *r)
+static int collect(struct sync_round *r, uint64_t now)
 {
 	struct collect_ctx cc = { r, 0 };
 	struct xf_engine_stats es;
+	struct xf_params xp;
+	size_t w = 0;
 
 	xf_engine_stats(r->e, &es);
-	if (grow(r, r->n + es.pairs + 64))
+	if (grow(r, es.dsts + 64))
 		return -ENOMEM;
+	r->n = r->nhw = r->nfresh = 0;
 	xf_engine_collect(r->e, r->reseed ? XF_COLLECT_ALL : XF_COLLECT_TOUCHED, add_pair, &cc);
-	r->st.pending_pairs = r->n;
-	r->pending = r->n > 0;
+	xf_engine_get_params(r->e, &xp);
+	if (xp.policy == XF_POLICY_FAIR) {
+		xf_engine_share_peers(r->e, 1 + (uint32_t)r->nothers);
+		xf_engine_share_foreach(r->e, add_share, &cc);
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		struct sync_dst_mine *m = &r->mine[i];
+		struct xf_dst_local l;
+
+		if (!xf_engine_dst_local(r->e, m->dst, now, &l))
+			continue; /* retired since: publish an empty window */
+		m->c = l.count;
+		m->ts1 = l.ts1 ? to_shared_us(r, l.ts1) : m->ts2;
+		if (m->ts1 > m->ts2)
+			m->ts2 = m->ts1;
+		m->rate = l.rate;
+	}
+	qsort(r->hw, r->nhw, sizeof(*r->hw), cmp_hw);
+	/* Devices new here, each once: their records are read. */
+	if (grow_array((void **)&r->hr, &r->hr_cap, r->nfresh + 1, sizeof(*r->hr)))
+		return -ENOMEM;
+	for (size_t i = 0; i < r->nfresh; i++)
+		r->hr[i] = r->fresh[i].key.dev;
+	qsort(r->hr, r->nfresh, sizeof(*r->hr), cmp_u32);
+	for (size_t i = 0; i < r->nfresh; i++)
+		if (!w || r->hr[i] != r->hr[w - 1])
+			r->hr[w++] = r->hr[i];
+	r->nhr = w;
+	if (grow_array((void **)&r->hro, &r->hro_cap, 4 * w + 64, sizeof(*r->hro)))
+		return -ENOMEM;
+	r->st.pairs_sent += r->nhw;
 	return cc.err;
 }
 
-/* --- applying the master's answer ---------------------------------------------- */
+/* --- the replica ------------------------------------------------------------------ */
 
-static uint64_t to_local(const struct sync_round *r, uint64_t shared)
-{
-	int64_t t = (int64_t)shared - r->offset;
-
-	return t > 0 ? (uint64_t)t : 1;
-}
-
-static void apply(struct sync_round *r, uint64_t now)
-{
-	for (size_t i = 0; i < r->n; i++) {
-		const struct sync_pair_out *o = &r->out[i];
-
-		r->st.pairs_applied += xf_engine_pair_apply(
-			r->e, &r->at[i], o->c, to_local(r, o->ts1), to_local(r, o->ts2));
-		/* The last answer for a destination is its newest global window. */
-		xf_engine_dst_apply(r->e, r->in[i].key.dst, o->dst_c, to_local(r, o->dst_ts1), now);
-	}
-	xf_engine_apply_end(r->e);
-}
-
-/* --- failures ------------------------------------------------------------------ */
-
-static void set_error(struct sync_round *r, int rc)
-{
-	const char *why = r->conn ? sync_conn_strerror(r->conn) : "";
-
-	if (why && *why)
-		snprintf(r->st.error, sizeof(r->st.error), "%s", why);
-	else
-		snprintf(r->st.error, sizeof(r->st.error), "redis %s: %s", r->addr, strerror(-rc));
-}
-
-static int fail(struct sync_round *r, uint64_t now, int rc, enum sync_state state)
-{
-	r->st.rounds_failed++;
-	if (r->st.state == SYNC_STATE_UP && state != SYNC_STATE_UP)
-		r->st.outages++;
-	r->st.state = state;
-	set_error(r, rc);
-	retry_fail(&r->retry, r, now);
-	return rc;
-}
-
-/*
- * The master is a new instance (restarted empty, flushed, or older than what
- * it acknowledged): adopt it and push everything we hold, not just deltas:
- * the request in hand (its deltas were never acknowledged by this instance)
- * and every live pair, all as new windows.
- */
-static int reseed_begin(struct sync_round *r)
-{
-	int rc = sync_conn_resync(r->conn);
-
-	if (rc)
-		return rc;
-	r->reseed = true;
-	r->st.reseeds++;
-	for (size_t i = 0; i < r->n; i++)
-		r->in[i].mark = 1;
-	return 0;
-}
-
-/* --- the replica ---------------------------------------------------------------- */
-
-/*
- * Other proxies' W from the replica; -errno on failure (the caller reads the
- * master instead).  A failed replica is retried with the master's backoff.
- */
 static int replica_loads(struct sync_round *r, uint64_t now, uint32_t max_age_ms)
 {
 	char err[160];
-	bool fatal;
-	int n;
+	int n = 0;
 
 	if (retry_wait(&r->rep_retry, now))
 		return -EAGAIN;
-	n = r->rep ? 0 : conn_open(&r->rep, &r->ropts, &fatal, err, sizeof(err));
+	if (!r->rep) {
+		r->rep = sync_conn_open(&r->ropts, err, sizeof(err));
+		n = r->rep ? 0 : -errno;
+	}
 	if (!n)
 		n = sync_read_loads(r->rep, r->others, OTHERS_MAX, max_age_ms);
 	if (n < 0) {
@@ -360,186 +491,301 @@ static int replica_loads(struct sync_round *r, uint64_t now, uint32_t max_age_ms
 	return 0;
 }
 
-/* --- the fair share ------------------------------------------------------------ */
+/* --- W and the exact total ------------------------------------------------------- */
 
-static void add_share(const struct xf_share_view *v, void *arg)
+static int parse_loads(struct sync_round *r, const redisReply *rep, uint32_t max_age_ms)
 {
-	struct sync_round *r = arg;
+	size_t n = 0, np = 0;
 
-	if (r->sh_n == r->sh_cap) {
-		size_t cap = r->sh_cap ? 2 * r->sh_cap : 64;
-		struct xf_share_view *a = realloc(r->sh_mine, cap * sizeof(*a));
-		struct xf_share_view *b = a ? realloc(r->sh_others, cap * sizeof(*b)) : NULL;
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements % SYNC_LOAD_REPLY_ENTRY)
+		return -EPROTO;
+	for (size_t i = 0; i < rep->elements; i += SYNC_LOAD_REPLY_ENTRY) {
+		redisReply **e = rep->element + i;
+		struct sync_load *o = &r->others[n];
 
-		if (a)
-			r->sh_mine = a;
-		if (!b)
-			return; /* this destination's summary waits for the next round */
-		r->sh_others = b;
-		r->sh_cap = cap;
+		if (e[0]->type != REDIS_REPLY_STRING || e[0]->len > SYNC_PROXY_ID_MAX ||
+		    e[4]->type != REDIS_REPLY_STRING || e[4]->len > SYNC_TUN_ADDR_MAX ||
+		    e[1]->type != REDIS_REPLY_INTEGER || e[2]->type != REDIS_REPLY_INTEGER ||
+		    e[3]->type != REDIS_REPLY_INTEGER || e[3]->integer < 0)
+			return -EPROTO;
+		memcpy(o->proxy_id, e[0]->str, e[0]->len);
+		o->proxy_id[e[0]->len] = '\0';
+		/* Every proxy that published within ttl: its entries may be live. */
+		if (np < OTHERS_MAX)
+			r->peers[np++] = sync_proxy_num(o->proxy_id);
+		o->pps = (uint64_t)e[1]->integer;
+		o->util_permille = (uint32_t)e[2]->integer;
+		o->age_us = (uint64_t)e[3]->integer;
+		memcpy(o->tun_addr, e[4]->str, e[4]->len);
+		o->tun_addr[e[4]->len] = '\0';
+		/* Only the fresh ones are loads a device may choose by. */
+		if (o->age_us <= 1000ULL * max_age_ms && n < OTHERS_MAX - 1)
+			n++;
 	}
-	r->sh_mine[r->sh_n++] = *v;
+	r->npeers = np;
+	r->nothers = n; /* the replica's, when it answers, replace them */
+	return 0;
 }
 
 /*
- * Publish the engine's summaries and hand it the other proxies' sums: the
- * next xf_engine_share() solves the global share with them.  While the master
- * is away the engine keeps the last sums it was given (the last global view).
+ * One pipeline: W published and the others' read (xpro_load), this proxy's
+ * total stored (xpro_proxy).  0, or -errno with st.error set.
  */
-static void exchange_shares(struct sync_round *r)
+static int exchange_proxy(struct sync_round *r, uint64_t now, const struct sync_load *mine)
 {
 	uint32_t max_age = 3 * r->period_ms < 1000 ? 1000 : 3 * r->period_ms;
-	struct xf_params xp;
+	char pps[24], util[16], keep[24], total[24], ts[24], stale[24];
+	const char *la[] = { "FCALL",	  "xpro_load",
+			     "1",	  SYNC_KEY_LOAD,
+			     r->proxy_id, "1",
+			     pps,	  util,
+			     keep,	  mine && mine->tun_addr[0] ? mine->tun_addr : "" };
+	const char *pa[] = { "FCALL",	   "xpro_proxy", "1",
+			     r->proxy_key, r->nonce,	 total,
+			     ts,	   stale,	 r->have_base ? "0" : "1" };
+	size_t ll[10], pl[9];
+	struct sync_cmd cmds[2] = {
+		{ .argc = 10, .argv = la, .lens = ll, .key_arg = 3 },
+		{ .argc = 9, .argv = pa, .lens = pl, .key_arg = 3 },
+	};
+	const redisReply *pr;
+	uint64_t want = r->base + r->local;
 	int rc;
 
-	xf_engine_get_params(r->e, &xp);
-	if (xp.policy != XF_POLICY_FAIR)
-		return;
-	xf_engine_share_peers(r->e, 1 + (uint32_t)r->nothers);
-	r->sh_n = 0;
-	xf_engine_share_foreach(r->e, add_share, r);
-	rc = sync_exchange_shares(r->conn, r->sh_mine, r->sh_n, r->sh_others, max_age, 2 * max_age);
-	if (rc) {
-		r->st.share_failures++;
-		return;
+	snprintf(pps, sizeof(pps), "%llu", mine ? (unsigned long long)mine->pps : 0ULL);
+	snprintf(util, sizeof(util), "%u",
+		 mine && mine->util_permille <= 1000 ? mine->util_permille : 0);
+	snprintf(keep, sizeof(keep), "%llu", (unsigned long long)(r->ttl_us / 1000));
+	snprintf(total, sizeof(total), "%llu", (unsigned long long)want);
+	snprintf(ts, sizeof(ts), "%llu", (unsigned long long)to_shared_us(r, now));
+	/* Another process's record younger than 3 periods: a live one. */
+	snprintf(stale, sizeof(stale), "%llu", 3000ULL * r->period_ms);
+	for (int i = 0; i < 10; i++)
+		ll[i] = strlen(la[i]);
+	for (int i = 0; i < 9; i++)
+		pl[i] = strlen(pa[i]);
+	rc = sync_store_pipe(r->store, cmds, 2);
+	if (cmds[0].reply) {
+		if (cmds[0].reply->type == REDIS_REPLY_ERROR ||
+		    parse_loads(r, cmds[0].reply, max_age))
+			rc = rc ? rc : -EPROTO;
+		if (cmds[0].reply->type == REDIS_REPLY_ERROR)
+			snprintf(r->st.error, sizeof(r->st.error), "redis: load: %s",
+				 cmds[0].reply->str);
 	}
-	for (size_t i = 0; i < r->sh_n; i++)
-		xf_engine_share_apply(r->e, &r->sh_others[i]);
-	r->st.share_dsts = r->sh_n;
+	pr = cmds[1].reply;
+	if (pr && pr->type == REDIS_REPLY_ERROR) {
+		int e = sync_reply_errno(pr);
+
+		snprintf(r->st.error, sizeof(r->st.error), "redis: proxy '%s': %s", r->proxy_id,
+			 pr->str);
+		rc = e;
+	} else if (pr && pr->type == REDIS_REPLY_STRING) {
+		uint64_t stored = strtoull(pr->str, NULL, 10);
+
+		if (!r->have_base) {
+			r->base = stored;
+			r->have_base = true;
+		} else {
+			r->acked = stored - r->base;
+		}
+	} else if (pr && !rc) {
+		rc = -EPROTO;
+	}
+	if (rc && !r->st.error[0])
+		snprintf(r->st.error, sizeof(r->st.error), "%s", sync_store_strerror(r->store));
+	sync_cmds_free(cmds, 2);
+	if (!rc && r->replica[0])
+		replica_loads(r, now, max_age);
+	return rc;
+}
+
+/* --- applying the global picture ------------------------------------------------ */
+
+static int cmp_view(const void *a, const void *b)
+{
+	const struct xf_pair_view *x = a, *y = b;
+
+	if (x->key.dev != y->key.dev)
+		return x->key.dev < y->key.dev ? -1 : 1;
+	return memcmp(x->key.dst, y->key.dst, 16);
+}
+
+static void apply(struct sync_round *r, uint64_t now, uint64_t now_us)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct sync_dst_sum *o = &r->sum[i];
+
+		if (!o->ok)
+			continue; /* its shard is away: the last view stands */
+		xf_engine_dst_global(r->e, r->mine[i].dst, o->c,
+				     o->proxies ? to_local_ns(r, o->ts1) : 0, o->rate, now);
+		if (r->mine[i].has_share || o->share_proxies) {
+			struct xf_share_view sv = o->sh;
+
+			memcpy(sv.dst, r->mine[i].dst, 16);
+			xf_engine_share_apply(r->e, &sv);
+		}
+	}
+	r->st.share_dsts = 0;
+	for (size_t i = 0; i < r->n; i++)
+		r->st.share_dsts += r->mine[i].has_share;
+	/*
+	 * Handoff: a pair new here whose device's record (written by the proxy
+	 * it came from) holds a live window for it takes that window over.
+	 */
+	qsort(r->fresh, r->nfresh, sizeof(*r->fresh), cmp_view);
+	for (size_t i = 0; i < r->nhro; i++) {
+		const struct sync_handoff_pair *h = &r->hro[i];
+		struct xf_pair_view key, *at;
+		uint64_t ts1, ts2;
+
+		if (h->ts2 + r->tt1_us < now_us)
+			continue; /* that window is over */
+		memset(&key, 0, sizeof(key));
+		key.key.dev = h->dev;
+		memcpy(key.key.dst, h->dst, 16);
+		at = bsearch(&key, r->fresh, r->nfresh, sizeof(*r->fresh), cmp_view);
+		if (!at)
+			continue;
+		ts1 = to_local_ns(r, h->ts1);
+		ts2 = to_local_ns(r, h->ts2);
+		if (at->ts1 < ts1)
+			ts1 = at->ts1;
+		if (at->ts2 > ts2)
+			ts2 = at->ts2;
+		r->st.pairs_applied += xf_engine_pair_apply(r->e, at, at->count + h->c, ts1, ts2);
+	}
+	xf_engine_apply_end(r->e);
+}
+
+/* --- failures ------------------------------------------------------------------ */
+
+static int fail(struct sync_round *r, uint64_t now, int rc, enum sync_state state, bool backoff)
+{
+	r->st.rounds_failed++;
+	if (r->st.state == SYNC_STATE_UP && state != SYNC_STATE_UP)
+		r->st.outages++;
+	r->st.state = state;
+	if (!r->st.error[0])
+		snprintf(r->st.error, sizeof(r->st.error), "sync: %s", strerror(-rc));
+	if (backoff)
+		retry_fail(&r->retry, r, now);
+	return rc;
 }
 
 /* --- the round ------------------------------------------------------------------ */
 
-static int exchange_loads(struct sync_round *r, uint64_t now, const struct sync_load *mine)
-{
-	uint32_t max_age = 3 * r->period_ms < 1000 ? 1000 : 3 * r->period_ms;
-	int n;
-
-	if (r->replica[0]) {
-		/* Writes go to the master; reads come from the replica when it answers. */
-		n = sync_exchange_loads(r->conn, mine, NULL, 0, max_age);
-		if (n < 0)
-			return n;
-		if (!replica_loads(r, now, max_age))
-			return 0;
-	}
-	n = sync_exchange_loads(r->conn, mine, r->others, OTHERS_MAX, max_age);
-	if (n < 0)
-		return n;
-	r->nothers = (size_t)n < OTHERS_MAX ? (size_t)n : OTHERS_MAX;
-	return 0;
-}
-
-static int merge(struct sync_round *r)
-{
-	int rc = sync_merge_batch(r->conn, r->in, r->n, r->out, &r->params);
-
-	if (rc == -ESTALE) {
-		rc = reseed_begin(r);
-		if (!rc)
-			rc = build(r);
-		if (!rc)
-			rc = sync_merge_batch(r->conn, r->in, r->n, r->out, &r->params);
-	}
-	return rc;
-}
-
 int sync_round_run(struct sync_round *r, uint64_t now_ns, const struct sync_load *mine)
 {
-	bool stale = false;
-	uint64_t t0;
+	struct sync_dst_req q;
+	struct sync_dst_stats ds;
+	uint64_t t0, now_us;
 	int rc;
 
 	if (retry_wait(&r->retry, now_ns))
 		return -EAGAIN;
 	t0 = mono_ns();
 	r->st.rounds++;
-	if (!r->conn) {
+	r->st.error[0] = '\0';
+	if (!r->store) {
 		char err[160];
+		bool fatal;
 
-		r->conn = sync_conn_open(&r->copts, err, sizeof(err));
-		if (!r->conn) {
-			rc = -errno;
+		rc = store_open(r, err, sizeof(err), &fatal);
+		if (rc) {
 			snprintf(r->st.error, sizeof(r->st.error), "%s", err);
-			return fail(r, now_ns, rc, SYNC_STATE_DOWN);
+			return fail(r, now_ns, rc, SYNC_STATE_DOWN, true);
 		}
 	}
-	rc = sync_conn_ensure(r->conn);
-	if (rc == -ESTALE) {
-		/* Adopt the new instance first: nothing else works against it before. */
-		rc = reseed_begin(r);
-		stale = !rc;
-	}
-	if (!rc && (!r->have_offset || ++r->since_offset >= OFFSET_EVERY)) {
-		rc = sync_clock_offset(r->conn, &r->offset);
-		r->have_offset = !rc;
+	if (!r->have_offset || ++r->since_offset >= OFFSET_EVERY) {
+		rc = sync_store_clock_offset(r->store, SYNC_KEY_LOAD, &r->offset);
+		if (rc && !r->have_offset) {
+			snprintf(r->st.error, sizeof(r->st.error), "%s",
+				 sync_store_strerror(r->store));
+			return fail(r, now_ns, rc, SYNC_STATE_DOWN, true);
+		}
+		r->have_offset = r->have_offset || !rc;
 		r->since_offset = 0;
 	}
-	if (!rc)
-		rc = exchange_loads(r, now_ns, mine);
-	if (!rc && stale)
-		rc = build(r);
-	else if (!rc && !r->pending) {
-		r->n = 0;
-		r->st.pending_packets = 0;
-		rc = build(r);
+	rc = collect(r, now_ns);
+	if (rc) /* some destinations wait for the next round; totals stay exact */
+		snprintf(r->st.error, sizeof(r->st.error), "sync: out of memory");
+	rc = exchange_proxy(r, now_ns, mine);
+	if (rc == -EEXIST)
+		return fail(r, now_ns, rc, SYNC_STATE_CONFLICT, true);
+	now_us = to_shared_us(r, now_ns);
+	q = (struct sync_dst_req){ .now_us = now_us,
+				   .tt1_us = r->tt1_us,
+				   .ttl_us = r->ttl_us,
+				   .fresh_us = r->fresh_us,
+				   .peers = r->peers,
+				   .npeers = r->npeers,
+				   .mine = r->mine,
+				   .out = r->sum,
+				   .n = r->n,
+				   .hw = r->hw,
+				   .nhw = r->nhw,
+				   .hr = r->hr,
+				   .nhr = r->nhr,
+				   .hro = r->hro,
+				   .hro_cap = r->hro_cap };
+	{
+		int drc = sync_dst_exchange(r->dst, r->store, &q, &ds);
+
+		if (drc && !r->st.error[0])
+			snprintf(r->st.error, sizeof(r->st.error), "%s",
+				 sync_store_strerror(r->store));
+		if (!rc)
+			rc = drc;
 	}
-	if (!rc && r->n)
-		rc = merge(r);
-	if (rc)
-		return fail(r, now_ns, rc, rc == -EEXIST ? SYNC_STATE_CONFLICT : SYNC_STATE_DOWN);
-	apply(r, now_ns);
-	r->st.pairs_sent += r->n;
-	r->st.packets_merged += r->st.pending_packets;
-	r->n = 0;
-	r->pending = false;
-	r->reseed = false;
-	if (r->retune) {
-		r->params = r->next_params;
-		r->retune = false;
-	}
-	r->st.pending_pairs = r->st.pending_packets = 0;
-	r->st.rounds_ok++;
-	r->st.state = SYNC_STATE_UP;
-	r->st.error[0] = 0;
-	r->st.last_ok_ns = now_ns;
-	retry_ok(&r->retry);
-	exchange_shares(r);
+	r->nhro = q.nhro;
+	r->st.dsts_sent += r->n;
+	r->st.failed_buckets += ds.failed_buckets;
+	r->st.last_buckets = ds.buckets;
+	r->st.last_bytes = ds.bytes_sent;
+	r->st.last_stale = ds.stale_buckets;
+	/* Whatever answered is applied: one shard away does not stop the others. */
+	apply(r, now_ns, now_us);
+	/* Push everything next round if anything of ours may be missing there. */
+	r->reseed = rc || ds.stale_buckets || ds.failed_buckets;
+	if (ds.stale_buckets && !r->stale_last)
+		r->st.reseeds++;
+	r->stale_last = ds.stale_buckets > 0;
+	r->st.pending_packets = r->local - r->acked;
+	r->st.packets_merged = r->base + r->acked;
 	r->st.last_round_ns = mono_ns() - t0;
 	if (r->st.last_round_ns > r->st.max_round_ns)
 		r->st.max_round_ns = r->st.last_round_ns;
+	if (rc)
+		/* Back off only when nothing answered: a lost shard is retried each period. */
+		return fail(r, now_ns, rc, SYNC_STATE_DOWN, ds.failed_buckets == ds.buckets);
+	r->st.rounds_ok++;
+	r->st.state = SYNC_STATE_UP;
+	r->st.last_ok_ns = now_ns;
+	retry_ok(&r->retry);
 	return 0;
 }
 
 void sync_round_stats(const struct sync_round *r, struct sync_round_stats *out)
 {
+	struct sync_store_stats ss;
+
 	*out = r->st;
 	out->clock_offset_ns = r->offset;
 	out->others = (int)r->nothers;
+	if (r->store) {
+		sync_store_stats(r->store, &ss);
+		out->store_nodes = ss.nodes;
+	}
 }
 
 void sync_round_retune(struct sync_round *r, uint32_t period_ms, uint32_t batch)
 {
-	struct sync_params np;
-	struct xf_params xp;
-
-	if (r->pending)
-		r->retune = true; /* the in-doubt request must be re-sent unchanged */
+	(void)batch;
 	if (period_ms)
 		r->period_ms = period_ms;
-	if (batch)
-		r->batch_cfg = batch;
-	xf_engine_get_params(r->e, &xp);
-	sync_params_from_xf(&np, &xp, r->period_ms);
-	np.ttl_ms += r->backoff_max_ms;
-	if (r->batch_cfg)
-		np.batch = r->batch_cfg;
-	if (!sync_params_check(&np)) {
-		if (r->pending)
-			r->next_params = np;
-		else
-			r->params = np;
-	}
+	set_params(r);
 }
 
 size_t sync_round_loads(const struct sync_round *r, struct sync_load *out, size_t max)

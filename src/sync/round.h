@@ -33,8 +33,12 @@ struct sync_round_cfg {
 	 * timeouts.
 	 */
 	const char *replica;
+	/*
+	 * A Redis Cluster instead of master.addr: "host:port[,host:port...]",
+	 * any of its nodes (master's password and timeouts).  No replica then.
+	 */
+	const char *cluster;
 	uint32_t period_ms; /* t */
-	uint32_t batch; /* pairs per EVALSHA; 0: SYNC_BATCH_DEFAULT */
 	uint32_t backoff_max_ms; /* 0: SYNC_BACKOFF_MAX_MS */
 };
 
@@ -61,19 +65,22 @@ struct sync_round_stats {
 	uint64_t rounds_ok, rounds_failed;
 	uint64_t outages; /* UP -> DOWN transitions */
 	uint64_t reseeds; /* full-state pushes to a new master instance */
-	uint64_t pairs_sent; /* pairs in acknowledged requests */
-	uint64_t pairs_applied; /* adopted by the engine (others had restarted or gone) */
-	uint64_t packets_merged; /* sum of acknowledged deltas: this proxy's total on the master */
-	uint64_t pending_pairs, pending_packets; /* in the request awaiting acknowledgement */
-	uint64_t lost_packets; /* deltas dropped because memory ran out (never expected) */
+	uint64_t pairs_sent; /* heavy pairs published in their device's handoff record */
+	uint64_t pairs_applied; /* pairs new here that took a window from their device's record */
+	uint64_t packets_merged; /* this proxy's total as the store holds it (xpro:p:{id}) */
+	uint64_t pending_packets; /* admitted here, not in the stored total yet */
 	uint64_t last_round_ns, max_round_ns; /* wall time of a round's Redis work */
 	uint64_t last_ok_ns; /* local time of the last acknowledged merge (0: never) */
 	int64_t clock_offset_ns; /* master clock - local clock */
 	int others; /* other proxies with a fresh W */
 	uint64_t share_dsts; /* fair policy: destinations summarised in the last round */
-	uint64_t share_failures; /* fair policy: summary exchanges that failed */
 	uint64_t replica_reads; /* rounds whose others' W came from the replica */
 	uint64_t replica_failures; /* replica reads that failed (W read from the master) */
+	uint64_t dsts_sent; /* destination entries published */
+	uint64_t failed_buckets; /* buckets whose shard did not answer */
+	uint64_t last_buckets, last_bytes; /* the last round's buckets touched and bytes sent */
+	uint64_t last_stale; /* the last round's buckets that had lost our entries */
+	uint64_t store_nodes; /* masters of the store (1: one instance) */
 	char error[160]; /* the last error, "" once recovered */
 };
 
@@ -101,7 +108,8 @@ int sync_round_run(struct sync_round *r, uint64_t now_ns, const struct sync_load
 void sync_round_stats(const struct sync_round *r, struct sync_round_stats *out);
 
 /*
- * New thresholds (after xf_engine_set_params()), period or batch (0: keep):
+ * New thresholds (after xf_engine_set_params()) or period (0: keep); batch
+ * is ignored (the destination round has no batches):
  * the merge parameters follow.  Takes effect with the next request; one in
  * doubt is retried with the parameters it was sent with.
  */

@@ -90,7 +90,7 @@ xpi_report "f'proxies: PASS {[verd(p, \"PASS\") for p in ($PL)]}, DROP_DST {[ver
 xpi_check "generators sent without errors" \
 	"all(g.errors == 0 for g in ($GL, gb)) and sum(g.sent for g in (b0, b1, b2)) == $((NBOT * BRATE * D))" $G gb
 xpi_check "every proxy synced, no failed round, saw the other two, exchanged shares" \
-	"all(p.sync.state == 'up' and p.sync.rounds_failed == 0 and p.sync.other_proxies == 2 and p.sync.share_failures == 0 for p in ($PL))" $P
+	"all(p.sync.state == 'up' and p.sync.rounds_failed == 0 and p.sync.other_proxies == 2 and p.sync.failed_buckets == 0 for p in ($PL))" $P
 xpi_check "legitimate devices (under f) received at least 95% of their packets" \
 	"recv(vic, flows=$LEG) >= 0.95 * $LSENT" vic $G
 xpi_check "every bot was held to f within 20%" \

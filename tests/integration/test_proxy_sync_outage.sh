@@ -69,7 +69,7 @@ totals()
 {
 	local i sep="" out="{"
 	for ((i = 0; i < NP; i++)); do
-		out+="$sep\"p$i\": $(xps_cli HGET "xpro:s:p$i" total | tr -cd 0-9 || true)"
+		out+="$sep\"p$i\": $(xps_cli HGET "xpro:p:{p$i}" total | tr -cd 0-9 || true)"
 		sep=", "
 	done
 	echo "$out}" | sed 's/: }/: null}/; s/: ,/: null,/g' >"$XPI_T/$1.json"
@@ -128,11 +128,11 @@ xpi_report "f'empty master: re-seeds {[b.sync.reseeds for b in (p0_after_b, p1_a
 xpi_check "every proxy re-seeded the new master once" \
 	"all(b.sync.reseeds == 1 and b.sync.state == 'up' for b in (p0_after_b, p1_after_b, p2_after_b))" \
 	p0_after_b p1_after_b p2_after_b
-xpi_check "the re-seed carried every live pair to the new master" \
-	"all(r.sync.pairs_sent - i.sync.pairs_sent >= i.engine.pairs > 0 for r, i in ((p0_reseeded, p0_idle), (p1_reseeded, p1_idle), (p2_reseeded, p2_idle)))" \
+xpi_check "the re-seed carried every live destination to the new master" \
+	"all(r.sync.dsts_sent - i.sync.dsts_sent >= i.engine.dsts > 0 for r, i in ((p0_reseeded, p0_idle), (p1_reseeded, p1_idle), (p2_reseeded, p2_idle)))" \
 	p0_reseeded p1_reseeded p2_reseeded p0_idle p1_idle p2_idle
-xpi_check "the new master counts exactly what was admitted since it started" \
-	"all(master_b[f'p{i}'] == verd(b, 'PASS') - verd(a, 'PASS') for i, (b, a) in enumerate(((p0_after_b, p0_after_a), (p1_after_b, p1_after_a), (p2_after_b, p2_after_a))))" \
+xpi_check "the new master holds every proxy's whole total again, exactly (totals are absolute)" \
+	"all(master_b[f'p{i}'] == verd(b, 'PASS') == b.sync.packets_merged > verd(a, 'PASS') for i, (b, a) in enumerate(((p0_after_b, p0_after_a), (p1_after_b, p1_after_a), (p2_after_b, p2_after_a))))" \
 	p0_after_b p1_after_b p2_after_b p0_after_a p1_after_a p2_after_a master_b
 xps_stop_proxies $NP
 xpi_stop vic

@@ -1008,11 +1008,23 @@ static void run_trace(const struct run_cfg *cfg)
 	       R.reclaims, R.reclaimed, R.swaps);
 	fflush(stdout);
 	if (!cfg->fair) {
-		/* A trace that misses a branch proves nothing about it. */
+		/*
+		 * A trace that misses a branch proves nothing about it: every one
+		 * must fire on the fixed seeds; a fresh seed that misses one (a
+		 * table that never fills, now and then) only says so.
+		 */
+		unsigned missed = 0;
+
 		for (unsigned v = 0; v < XF_NVERDICTS; v++)
-			assert_true(R.verdicts[v] > 0);
-		assert_true(R.warns > 0);
-		assert_true(R.reclaimed > 0);
+			missed += R.verdicts[v] == 0;
+		missed += R.warns == 0;
+		missed += R.reclaimed == 0;
+		if (missed)
+			printf("    %s: %u branches not hit\n", cfg->strict ? "FAIL" : "note",
+			       missed);
+		if (missed && cfg->strict)
+			fail_msg("seed %" PRIu64 " (%s): %u branches not hit", cfg->seed,
+				 mode_name(cfg), missed);
 		assert_int_equal(R.harvested, R.verdicts[XF_PASS]);
 		assert_int_equal(R.soft, 0);
 		return;

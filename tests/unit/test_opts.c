@@ -177,7 +177,6 @@ static const struct {
 	{ "redis-password", "s3cret" },
 	{ "proxy-id", "px-1.a_b" },
 	{ "sync-ms", "250" },
-	{ "sync-batch", "64" },
 	{ "redis-timeout-ms", "500" },
 	{ "log-level", "debug" },
 	{ "verbose", "2" },
@@ -225,7 +224,6 @@ static void check_every(const struct px_config *c)
 	assert_string_equal(c->sync.password, "s3cret");
 	assert_string_equal(c->sync.proxy_id, "px-1.a_b");
 	assert_int_equal(c->sync.period_ms, 250);
-	assert_int_equal(c->sync.batch, 64);
 	assert_int_equal(c->sync.cmd_ms, 500);
 	assert_int_equal(c->log_level, PX_LOG_DEBUG);
 	assert_int_equal(c->verbose, 2);
@@ -239,14 +237,34 @@ static void test_every_key_has_a_sample(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < px_nopts; i++) {
-		bool found = px_opts[i].flags & PX_OPT_CLI;
+		/* redis-cluster excludes redis: test_redis_cluster has its sample. */
+		bool found =
+			px_opts[i].flags & PX_OPT_CLI || !strcmp(px_opts[i].name, "redis-cluster");
 
 		for (size_t j = 0; j < NEVERY && !found; j++)
 			found = !strcmp(every[j].key, px_opts[i].name);
 		if (!found)
 			fail_msg("key '%s' has no sample in test_opts.c", px_opts[i].name);
 	}
-	assert_int_equal(NEVERY, px_nopts - 3); /* all but config, help, help-config-md */
+	/* All but config, help, help-config-md and redis-cluster. */
+	assert_int_equal(NEVERY, px_nopts - 4);
+}
+
+/* A cluster instead of one master: alone it parses; beside redis it is refused. */
+static void test_redis_cluster(void **state)
+{
+	struct px_config cfg;
+	struct cmdline c;
+
+	(void)state;
+	cmd_init(&c);
+	cmd_addv(&c, "-i", "eth0", "-P", "d.conf", "--redis-cluster",
+		 "198.18.0.2:7000,[2001:db8::1]:7001", NULL);
+	assert_int_equal(parse(&c, &cfg), 0);
+	assert_string_equal(cfg.sync.cluster, "198.18.0.2:7000,[2001:db8::1]:7001");
+	assert_string_equal(cfg.sync.master, "");
+	expect_cli_error("redis-cluster: set with redis; give one of them", "--redis",
+			 "198.18.0.1:6379", "--redis-cluster", "198.18.0.2:7000", NULL);
 }
 
 static void test_every_key_cli(void **state)
@@ -941,12 +959,12 @@ static void test_hup(void **state)
 
 static void test_runtime_flags(void **state)
 {
-	static const char *const runtime[] = {
-		"hold-ms",	 "tt1-ms",	 "tt2-ms",    "tt3-ms",		  "tt4-ms",
-		"tf1",		 "tf2",		 "r",	      "warn-interval-ms", "stats-file",
-		"sync-ms",	 "sync-batch",	 "log-level", "verbose",	  "dst-policy",
-		"pair-burst-ms", "dst-burst-ms", "tflag-ms",  "rate-ms"
-	};
+	static const char *const runtime[] = { "hold-ms",      "tt1-ms",     "tt2-ms",
+					       "tt3-ms",       "tt4-ms",     "tf1",
+					       "tf2",	       "r",	     "warn-interval-ms",
+					       "stats-file",   "sync-ms",    "log-level",
+					       "verbose",      "dst-policy", "pair-burst-ms",
+					       "dst-burst-ms", "tflag-ms",   "rate-ms" };
 	size_t n = 0;
 
 	(void)state;
@@ -961,6 +979,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_key_has_a_sample),
+		cmocka_unit_test(test_redis_cluster),
 		cmocka_unit_test(test_every_key_cli),
 		cmocka_unit_test(test_short_options),
 		cmocka_unit_test(test_every_key_file),

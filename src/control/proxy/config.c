@@ -208,6 +208,8 @@ static int check(const struct px_config *c, char *err, size_t errlen)
 			     c->nqueues);
 	if (c->sync.replica[0] && !c->sync.master[0])
 		return failf(err, errlen, "redis-replica: set without redis (the master)");
+	if (c->sync.cluster[0] && c->sync.master[0])
+		return failf(err, errlen, "redis-cluster: set with redis; give one of them");
 	/* The table holds the engine's bounds (test_opts checks), so this is a backstop. */
 	return xf_params_validate(&c->params, err, errlen);
 }

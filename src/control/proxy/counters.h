@@ -38,7 +38,7 @@ struct px_ctl_snap {
 	bool have_sync;
 	struct sync_round_stats sync;
 	struct sync_load load;
-	char master[128], proxy_id[33];
+	char master[512], proxy_id[33];
 	uint64_t reclaimed, flags_expired;
 	uint64_t drop_map_entries; /* left after the tick's sweep */
 	uint64_t hold_ms;

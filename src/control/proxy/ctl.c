@@ -114,7 +114,7 @@ static int run_set(struct px_state *s, const char *key, const char *val, char *m
 	__atomic_store_n(&s->env.hold_ns, s->cfg.hold_ms * XF_NSEC_PER_MSEC, __ATOMIC_RELAXED);
 	px_log_level = px_config_log_level(&s->cfg);
 	if (s->sync)
-		sync_round_retune(s->sync, s->cfg.sync.period_ms, s->cfg.sync.batch);
+		sync_round_retune(s->sync, s->cfg.sync.period_ms, 0);
 	pr_info("xproctl: set %s", msg[0] ? msg : "(unchanged)");
 	return 0;
 }

@@ -78,11 +78,18 @@ static void sync_once(struct px_state *s, uint64_t now)
 	if (sync_round_run(s->sync, now, &s->load) == -EAGAIN)
 		return;
 	sync_round_stats(s->sync, &st);
+	if (st.reseeds != s->sync_reseeds)
+		pr_warn("sync: the store lost entries of ours (%" PRIu64
+			" buckets); publishing every "
+			"live destination again",
+			st.last_stale);
+	s->sync_reseeds = st.reseeds;
 	if (st.state == s->sync_logged)
 		return;
 	if (st.state == SYNC_STATE_UP)
-		pr_info("sync: master %s up; %" PRIu64 " pairs merged so far", s->cfg.sync.master,
-			st.pairs_sent);
+		pr_info("sync: %s up; %" PRIu64 " packets in this proxy's total",
+			s->cfg.sync.cluster[0] ? s->cfg.sync.cluster : s->cfg.sync.master,
+			st.packets_merged);
 	else
 		pr_warn("sync: %s: %s; enforcing with local counts and the last global view, "
 			"retrying with backoff",
@@ -115,7 +122,7 @@ static int reload_config(struct px_state *s, char *msg, size_t len)
 	__atomic_store_n(&s->env.hold_ns, s->cfg.hold_ms * XF_NSEC_PER_MSEC, __ATOMIC_RELAXED);
 	px_log_level = px_config_log_level(&s->cfg);
 	if (s->sync)
-		sync_round_retune(s->sync, s->cfg.sync.period_ms, s->cfg.sync.batch);
+		sync_round_retune(s->sync, s->cfg.sync.period_ms, 0);
 	return 0;
 }
 

@@ -140,8 +140,8 @@ const struct px_opt px_opts[] = {
 	  "this proxy's name on the master", "hostname-iface", 0 },
 	{ "sync-ms", 't', PX_OT_U32, FLD(sync.period_ms), 0, 10, 60000, NULL, NULL, "ms", "MS",
 	  "sync period t of Algorithm 1", NULL, RT },
-	{ "sync-batch", 0, PX_OT_U32, FLD(sync.batch), 0, 1, 4096, NULL, NULL, "pairs", "N",
-	  "pairs per merge call to the master", NULL, RT },
+	{ "redis-cluster", 0, PX_OT_STR, FLD(sync.cluster), 0, 0, 0, NULL, NULL, "addresses",
+	  "ADDRS", "or a Redis Cluster: host:port[,host:port...], any of its nodes", "none", 0 },
 	{ "redis-timeout-ms", 0, PX_OT_U32, FLD(sync.cmd_ms), 0, 10, 60000, NULL, NULL, "ms", "MS",
 	  "longest wait for the master or replica, connect or reply", NULL, 0 },
 	{ "log-level", 0, PX_OT_ENUM, FLD(log_level), 0, 0, 0, log_levels, NULL, "", "LEVEL",
@@ -184,7 +184,6 @@ void px_config_defaults(struct px_config *c)
 	c->stage = DP_STAGE_FULL;
 	snprintf(c->pin_root, sizeof(c->pin_root), "%s", XPRO_PIN_ROOT);
 	c->sync.period_ms = 100; /* the paper's t */
-	c->sync.batch = 256;
 	c->sync.cmd_ms = 1000;
 	c->log_level = PX_LOG_INFO;
 }

@@ -23,14 +23,14 @@ enum px_xdp_mode {
 	PX_XDP_GENERIC,
 };
 
-/* Algorithm 1 through a Redis master (src/sync/); off when master is empty. */
+/* Algorithm 1 through Redis (src/sync/); off when master and cluster are empty. */
 struct px_sync_config {
 	char master[128]; /* "host:port", "[v6]:port" or "unix:/path" */
 	char replica[128]; /* optional local replica to read from */
+	char cluster[512]; /* or a Redis Cluster: "host:port[,host:port...]" */
 	char password[128]; /* AUTH password, or empty */
 	char proxy_id[33]; /* unique per proxy; default: hostname-ifname */
 	uint32_t period_ms; /* t: one round every period */
-	uint32_t batch; /* pairs per EVALSHA */
 	uint32_t cmd_ms; /* bounded waits on the master and the replica, connect or reply */
 };
 

@@ -115,14 +115,14 @@ static int sync_up(struct px_state *s, struct boot *b)
 			    .connect_ms = c->cmd_ms,
 			    .cmd_ms = c->cmd_ms },
 		.replica = c->replica[0] ? c->replica : NULL,
+		.cluster = c->cluster[0] ? c->cluster : NULL,
 		.period_ms = c->period_ms,
-		.batch = c->batch,
 	};
 	struct sync_round_stats st;
 	char err[200];
 
 	(void)b;
-	if (!c->master[0])
+	if (!c->master[0] && !c->cluster[0])
 		return 0;
 	default_proxy_id(&s->cfg);
 	s->sync = sync_round_new(s->env.engine, &rc, err, sizeof(err));
@@ -134,8 +134,10 @@ static int sync_up(struct px_state *s, struct boot *b)
 	if (st.state != SYNC_STATE_UP)
 		pr_warn("sync: %s; starting anyway, retrying with backoff", st.error);
 	else
-		pr_info("sync: master %s as '%s', period %u ms%s%s", c->master, c->proxy_id,
-			c->period_ms, c->replica[0] ? ", reading from replica " : "", c->replica);
+		pr_info("sync: %s %s as '%s', period %u ms%s%s",
+			c->cluster[0] ? "cluster" : "master",
+			c->cluster[0] ? c->cluster : c->master, c->proxy_id, c->period_ms,
+			c->replica[0] ? ", reading from replica " : "", c->replica);
 	s->sync_logged = st.state;
 	return 0;
 }

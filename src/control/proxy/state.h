@@ -28,6 +28,7 @@ struct px_state {
 		uint64_t at, rx, batches[PX_MAX_QUEUES], busy[PX_MAX_QUEUES];
 	} load_prev;
 	enum sync_state sync_logged; /* last state we logged, to log changes only */
+	uint64_t sync_reseeds; /* the round's reseeds, as last logged */
 	struct px_mgmt *mgmt; /* PROBE_REPLY and OVERLOAD (mgmt.c); NULL: none */
 	struct px_ctl *ctl; /* xproctl socket and metrics threads (ctl.c), or NULL */
 	int stages_up; /* start-up stages done (setup.c): what teardown undoes */

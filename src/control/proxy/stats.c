@@ -23,7 +23,8 @@ void px_snap_take(const struct px_state *s, struct px_ctl_snap *snap)
 	snap->have_sync = s->sync != NULL;
 	if (s->sync)
 		sync_round_stats(s->sync, &snap->sync);
-	snprintf(snap->master, sizeof(snap->master), "%s", s->cfg.sync.master);
+	snprintf(snap->master, sizeof(snap->master), "%s",
+		 s->cfg.sync.cluster[0] ? s->cfg.sync.cluster : s->cfg.sync.master);
 	snprintf(snap->proxy_id, sizeof(snap->proxy_id), "%s", s->cfg.sync.proxy_id);
 	snap->load = s->load;
 	snap->reclaimed = s->reclaimed;
