@@ -4,8 +4,8 @@
  * pipeline over every bucket:
  *
  *   HSETNX xpro:b:{k} m <candidate>          the bucket's marker, if new
- *   HSET   xpro:b:{k} <dst><me> <entry> ... "h"<dev> <record> ...
  *   HMGET  xpro:b:{k} m <dst><peer> ... "h"<dev> ...
+ *   HSET   xpro:b:{k} <dst><me> <entry> ... "h"<dev> <record> ...
  *   FCALL  xpro_sweep 1 xpro:b:{k} <cursor> <now> <ttl>     when due
  */
 #include <errno.h>
@@ -421,6 +421,17 @@ int sync_dst_exchange(struct sync_dst *d, struct sync_store *s, struct sync_dst_
 			arg_str(&a, cand);
 			CMD_END();
 		}
+		/* Read before writing: a device's record may be ours to replace. */
+		CMD_BEGIN(hmget);
+		arg_str(&a, "HMGET");
+		arg_str(&a, key);
+		arg_str(&a, SYNC_FIELD_MARK);
+		for (size_t j = om.start[k]; j < om.start[k + 1]; j++)
+			for (size_t p = 0; p < q->npeers; p++)
+				arg_entry_field(&a, q->mine[om.ord[j]].dst, q->peers[p]);
+		for (size_t j = orr.start[k]; j < orr.start[k + 1]; j++)
+			arg_handoff_field(&a, q->hr[orr.ord[j]]);
+		CMD_END();
 		if (m || w) {
 			d->b[k].written = q->now_us;
 			CMD_BEGIN(hset);
@@ -452,16 +463,6 @@ int sync_dst_exchange(struct sync_dst *d, struct sync_store *s, struct sync_dst_
 			}
 			CMD_END();
 		}
-		CMD_BEGIN(hmget);
-		arg_str(&a, "HMGET");
-		arg_str(&a, key);
-		arg_str(&a, SYNC_FIELD_MARK);
-		for (size_t j = om.start[k]; j < om.start[k + 1]; j++)
-			for (size_t p = 0; p < q->npeers; p++)
-				arg_entry_field(&a, q->mine[om.ord[j]].dst, q->peers[p]);
-		for (size_t j = orr.start[k]; j < orr.start[k + 1]; j++)
-			arg_handoff_field(&a, q->hr[orr.ord[j]]);
-		CMD_END();
 		if (due) {
 			CMD_BEGIN(sweep);
 			arg_str(&a, "FCALL");

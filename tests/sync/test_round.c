@@ -23,168 +23,7 @@
 #include "sync/round.h"
 #include "xpro/filter.h"
 
-#define NPROXY 3
-#define BOTS_PER_PROXY 10
-#define BOT_GAP_MS 20 /* 50 packets/s per bot: 500/s per proxy, 1500/s in all */
-#define TF2 1000
-#define PERIOD_MS 100
-#define TT3_MS 200
-#define STEP_MS 10
-#define MS(x) ((uint64_t)(x)*XF_NSEC_PER_MSEC)
-#define T0 (1000 * XF_NSEC_PER_SEC)
-
-struct px {
-	struct xf_engine *e;
-	struct xf_worker *w;
-	struct sync_round *r;
-	char id[16];
-	uint64_t victim_pass, victim_drop, bystander_pass, first_drop;
-};
-
-struct world {
-	struct rfx redis;
-	struct px px[NPROXY];
-	bool sync;
-	uint64_t t;
-};
-
-static struct xf_key bot(int proxy, int i, const char *dst)
-{
-	struct xf_key k;
-
-	xf_key_ipv4(&k, (uint32_t)(100 + proxy * BOTS_PER_PROXY + i), inet_addr(dst));
-	return k;
-}
-
-static int world_up(struct world *W, bool sync, uint32_t cmd_ms)
-{
-	struct xf_limits lim = { .max_records = 4096, .max_dsts_per_dev = 16 };
-	struct xf_params p;
-	char err[160];
-
-	memset(W, 0, sizeof(*W));
-	W->sync = sync;
-	W->t = T0;
-	if (rfx_start(&W->redis, NULL))
-		return -1;
-	xf_params_default(&p);
-	p.policy = XF_POLICY_FCFS; /* these cases test Algorithm 2 */
-	p.tf1_pps = 10000; /* no bot is over the pair limit */
-	p.tf2_pps = TF2;
-	p.tt2_ms = TT3_MS;
-	p.tt3_ms = TT3_MS;
-	for (int i = 0; i < NPROXY; i++) {
-		struct px *x = &W->px[i];
-		struct sync_round_cfg cfg = { .period_ms = PERIOD_MS };
-
-		snprintf(x->id, sizeof(x->id), "p%d", i + 1);
-		x->e = xf_engine_new(&p, &lim, 7 + (uint64_t)i);
-		x->w = xf_worker_new(x->e);
-		if (!x->e || !x->w)
-			return -1;
-		if (!sync)
-			continue;
-		cfg.master = (struct sync_conn_opts){ .addr = W->redis.addr,
-						      .proxy_id = x->id,
-						      .cmd_ms = cmd_ms,
-						      .connect_ms = cmd_ms };
-		/* Backing off longer than a period would only slow the test down. */
-		cfg.backoff_max_ms = PERIOD_MS;
-		x->r = sync_round_new(x->e, &cfg, err, sizeof(err));
-		if (!x->r) {
-			fprintf(stderr, "%s\n", err);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static void world_down(struct world *W)
-{
-	for (int i = 0; i < NPROXY; i++) {
-		sync_round_free(W->px[i].r);
-		xf_worker_free(W->px[i].w);
-		xf_engine_free(W->px[i].e);
-	}
-	rfx_stop(&W->redis);
-}
-
-static unsigned send_one(struct px *x, const struct xf_key *k, uint64_t t)
-{
-	unsigned v;
-
-	rcu_read_lock();
-	v = xf_verdict_of(xf_filter(x->w, k, t));
-	rcu_read_unlock();
-	return v;
-}
-
-/* One step of STEP_MS: every bot whose turn it is sends one packet, then rounds. */
-static void step(struct world *W, bool attack)
-{
-	uint64_t ms = (W->t - T0) / XF_NSEC_PER_MSEC;
-
-	for (int p = 0; p < NPROXY; p++) {
-		struct px *x = &W->px[p];
-
-		for (int i = 0; attack && i < BOTS_PER_PROXY; i++) {
-			struct xf_key k = bot(p, i, "198.19.1.1");
-
-			/* Bots are spread over the 20 ms so the traffic is smooth. */
-			if ((ms / STEP_MS + (uint64_t)i) % (BOT_GAP_MS / STEP_MS))
-				continue;
-			if (send_one(x, &k, W->t) == XF_PASS) {
-				x->victim_pass++;
-			} else {
-				x->victim_drop++;
-				if (!x->first_drop)
-					x->first_drop = W->t;
-			}
-		}
-		/* One legitimate device per proxy talks to a bystander, 10 packets/s. */
-		if (ms % 100 == 0) {
-			struct xf_key k = bot(p, BOTS_PER_PROXY, "198.19.2.2");
-
-			x->bystander_pass += send_one(x, &k, W->t) == XF_PASS;
-		}
-		if (W->sync && ms % PERIOD_MS == (uint64_t)p * 30) {
-			sigset_t old;
-
-			rfx_sigpipe(true, &old);
-			sync_round_run(x->r, W->t, &(struct sync_load){ .pps = 500 });
-			rfx_sigpipe(false, &old);
-		}
-	}
-	W->t += MS(STEP_MS);
-}
-
-/* A round on every proxy with no traffic in between: nothing left uncollected. */
-static void final_rounds(struct world *W)
-{
-	sigset_t old;
-
-	rfx_sigpipe(true, &old);
-	for (int p = 0; p < NPROXY; p++)
-		sync_round_run(W->px[p].r, W->t, NULL);
-	rfx_sigpipe(false, &old);
-}
-
-static uint64_t victim_pass(const struct world *W)
-{
-	uint64_t n = 0;
-
-	for (int i = 0; i < NPROXY; i++)
-		n += W->px[i].victim_pass;
-	return n;
-}
-
-static uint64_t admitted(const struct px *x)
-{
-	struct xf_worker_stats st;
-
-	xf_worker_stats(x->w, &st);
-	return st.verdict[XF_PASS];
-}
+#include "world.h"
 
 /*
  * Issue 4, test 3 in simulated time: each proxy sees 500/s towards the
@@ -356,6 +195,88 @@ static void test_master_restarts_empty(void **state)
 		assert_true(x->victim_drop > drop_before[i]);
 	}
 	world_down(&W);
+}
+
+/*
+ * A device moves from p1 to p2 mid-flood (1000 packets/s, T_F1 = 100/s):
+ * p1 holds it at T_F1; p2 learns the pair's window from the device's
+ * handoff record at its first round after the move, so the pair drops
+ * there within one period and its window does not restart.  Without sync
+ * p2 starts a fresh window and lets the flood through for T_T2.
+ */
+#define MOVER 900
+#define MOVER_DST "198.19.3.3"
+#define MOVER_PER_STEP 10
+
+static uint64_t mover_run(bool sync, uint64_t *first_drop_ms, uint64_t *ts1_p1, uint64_t *ts1_p2,
+			  uint64_t *applied)
+{
+	struct world W;
+	struct xf_key k;
+	struct xf_pair_view v;
+	uint64_t moved, pass = 0;
+
+	assert_int_equal(
+		world_up_opts(&W,
+			      &(struct world_opts){ .sync = sync, .cmd_ms = 1000, .tf1_pps = 100 }),
+		0);
+	xf_key_ipv4(&k, MOVER, inet_addr(MOVER_DST));
+	for (int i = 0; i < 200; i++) { /* 2 s on p1 */
+		for (int j = 0; j < MOVER_PER_STEP; j++)
+			send_one(&W.px[0], &k, W.t);
+		step(&W, false);
+	}
+	rcu_read_lock();
+	assert_true(xf_engine_pair(W.px[0].e, &k, &v));
+	rcu_read_unlock();
+	*ts1_p1 = v.ts1;
+	moved = W.t;
+	*first_drop_ms = UINT64_MAX;
+	for (int i = 0; i < 100; i++) { /* 1 s on p2 */
+		for (int j = 0; j < MOVER_PER_STEP; j++) {
+			if (send_one(&W.px[1], &k, W.t) == XF_PASS)
+				pass++;
+			else if (*first_drop_ms == UINT64_MAX)
+				*first_drop_ms = (W.t - moved) / XF_NSEC_PER_MSEC;
+		}
+		step(&W, false);
+	}
+	rcu_read_lock();
+	assert_true(xf_engine_pair(W.px[1].e, &k, &v));
+	rcu_read_unlock();
+	*ts1_p2 = v.ts1;
+	*applied = 0;
+	if (sync) {
+		struct sync_round_stats st;
+
+		sync_round_stats(W.px[1].r, &st);
+		*applied = st.pairs_applied;
+	}
+	world_down(&W);
+	return pass;
+}
+
+static void test_device_moves(void **state)
+{
+	uint64_t drop_on, drop_off, p1_on, p2_on, p1_off, p2_off, ap_on, ap_off, pass_on, pass_off;
+
+	(void)state;
+	pass_on = mover_run(true, &drop_on, &p1_on, &p2_on, &ap_on);
+	pass_off = mover_run(false, &drop_off, &p1_off, &p2_off, &ap_off);
+	printf("sync on:  p2 drops the moved device after %" PRIu64 " ms, admits %" PRIu64
+	       " in its first second; its window started %" PRId64 " ms after p1's\n",
+	       drop_on, pass_on, ((int64_t)p2_on - (int64_t)p1_on) / (int64_t)XF_NSEC_PER_MSEC);
+	printf("sync off: p2 drops it after %" PRIu64 " ms, admits %" PRIu64 "\n", drop_off,
+	       pass_off);
+	/* One period (p2's round is 30 ms into it) and a step. */
+	assert_true(drop_on <= PERIOD_MS + 30 + STEP_MS);
+	assert_true(ap_on >= 1);
+	/* The window did not restart: p2's pair starts where p1's did (to the wire's us). */
+	assert_true(p2_on <= p1_on + SYNC_NS_PER_WIRE);
+	/* Without the record: a new window, the flood admitted for T_T2. */
+	assert_true(drop_off >= TT3_MS);
+	assert_true(p2_off > p1_off);
+	assert_true(pass_on < pass_off);
 }
 
 /* A wrong password is fatal at start; nobody listening is not. */
@@ -570,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_distributed_attack),
 		cmocka_unit_test(test_master_stalls),
 		cmocka_unit_test(test_master_restarts_empty),
+		cmocka_unit_test(test_device_moves),
 		cmocka_unit_test(test_start_errors),
 		cmocka_unit_test_setup_teardown(test_replica_reads, replica_setup,
 						replica_teardown),
