@@ -274,10 +274,17 @@ $(B)/bench/%: $(B)/tests/bench/%.o $(B)/libxpro-dp.a
 $(B)/bench/bench_sync: $(B)/tests/bench/bench_sync.o $(B)/libxpro-sync.a $(B)/libxpro-dp.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lhiredis $(LIBS) -ljemalloc -lm
+# The destination round's benchmark: its own redis-server, then Redis Clusters of 1 and 2.
+$(B)/bench/bench_round: $(B)/tests/bench/bench_round.o $(B)/libxpro-sync.a $(B)/libxpro-dp.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ -lhiredis $(LIBS) -ljemalloc -lm
 
-# In-memory benchmarks first, then the proxy on the veth testbed (root).
+# In-memory benchmarks first, then the proxy on the veth testbed (root).  bench_round right
+# after bench_sync: the destination round's numbers beside the pair protocol's.
+BENCH_ORDER := $(filter-out $(B)/bench/bench_sync $(B)/bench/bench_round,$(BENCH_BINS)) \
+	$(B)/bench/bench_sync $(B)/bench/bench_round
 bench: all
-	@for b in $(BENCH_BINS); do echo "== $$b"; $$b || echo "benchmark $$b exited $$?"; done
+	@for b in $(BENCH_ORDER); do echo "== $$b"; $$b || echo "benchmark $$b exited $$?"; done
 	@echo "== tests/bench/bench_proxy.sh"; tests/bench/bench_proxy.sh || echo "bench_proxy exited $$?"
 	@echo "== tests/bench/bench_sync_attack.sh"; tests/bench/bench_sync_attack.sh
 

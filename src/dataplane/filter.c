@@ -342,13 +342,16 @@ static bool dst_global_over(const struct xf_dst *d, const struct xf_rt *rt, uint
 	if (!ts1 || t <= ts1 || t - ts1 <= rt->tt3)
 		return false;
 	/*
-	 * The other proxies go on at their last known rate since the master
-	 * last answered: between rounds, and while it is away (for at most T_T1,
-	 * after which a window would have restarted anyway).
+	 * The other proxies go on at their last known rate since the store
+	 * last answered: between rounds, and while it is away, for at most T_T4
+	 * (beyond which their windows would have decayed anyway).  Capping it
+	 * sooner lets each proxy drift towards its own local budget during a
+	 * long outage (1.2 x T_F2 over 20 s with an uneven spread, and a debt
+	 * the windows then repay by over-blocking: tests/sync/test_round.c).
 	 */
 	since = t > at ? t - at : 0;
-	if (since > rt->tt1)
-		since = rt->tt1;
+	if (since > rt->tt4)
+		since = rt->tt4;
 	c = (uint64_t)(off + (int64_t)XF_LOAD(d->adm)) + 1 +
 	    (uint64_t)((unsigned __int128)rate * since / XF_NSEC_PER_SEC);
 	return over_rate(c, t - ts1, rt->tf2);

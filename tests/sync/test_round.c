@@ -23,6 +23,8 @@
 #include "sync/round.h"
 #include "xpro/filter.h"
 
+#include <sys/wait.h>
+
 #include "world.h"
 
 /*
@@ -279,6 +281,56 @@ static void test_device_moves(void **state)
 	assert_true(pass_on < pass_off);
 }
 
+/*
+ * Degraded mode with an uneven spread (4, 10 and 16 bots: 200, 500 and
+ * 800 packets/s, 1500/s in all): the store goes away for 20 s (longer than
+ * T_T1) mid-attack and comes back empty.  Each proxy goes on with the last
+ * global view (the others assumed to go on at their last rate); after the
+ * empty restart the proxies' absolute entries rebuild the view in one
+ * round.  Printed per phase; the victim must stay within 0.9..1.1 x T_F2.
+ */
+static void test_outage_uneven(void **state)
+{
+	const int spread[NPROXY] = { 4, 10, 16 };
+	uint64_t mark, before, during, after;
+	struct world W;
+
+	(void)state;
+	assert_int_equal(world_up(&W, true, 150), 0);
+	memcpy(W.bots, spread, sizeof(spread));
+	for (int i = 0; i < 100; i++)
+		step(&W, true);
+	mark = victim_pass(&W);
+	for (int i = 0; i < 400; i++)
+		step(&W, true);
+	before = (victim_pass(&W) - mark) / 4;
+	mark = victim_pass(&W);
+	if (W.redis.raw)
+		redisFree(W.redis.raw);
+	W.redis.raw = NULL;
+	kill(W.redis.pid, SIGKILL);
+	waitpid(W.redis.pid, NULL, 0);
+	W.redis.pid = 0;
+	for (int i = 0; i < 2000; i++) /* 20 s without the store */
+		step(&W, true);
+	during = (victim_pass(&W) - mark) / 20;
+	/* Back at the same address, empty. */
+	assert_int_equal(rfx_spawn(&W.redis), 0);
+	for (int i = 0; i < 100; i++)
+		step(&W, true);
+	mark = victim_pass(&W);
+	for (int i = 0; i < 500; i++)
+		step(&W, true);
+	after = (victim_pass(&W) - mark) / 5;
+	printf("uneven spread 200/500/800 pkt/s: victim %" PRIu64 " pkt/s synced, %" PRIu64
+	       " pkt/s during a 20 s outage, %" PRIu64 " pkt/s after an empty restart (T_F2 %d)\n",
+	       before, during, after, TF2);
+	world_down(&W);
+	assert_true(before >= TF2 * 9 / 10 && before <= TF2 * 11 / 10);
+	assert_true(during >= TF2 * 9 / 10 && during <= TF2 * 11 / 10);
+	assert_true(after >= TF2 * 9 / 10 && after <= TF2 * 11 / 10);
+}
+
 /* A wrong password is fatal at start; nobody listening is not. */
 static void test_start_errors(void **state)
 {
@@ -492,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_master_stalls),
 		cmocka_unit_test(test_master_restarts_empty),
 		cmocka_unit_test(test_device_moves),
+		cmocka_unit_test(test_outage_uneven),
 		cmocka_unit_test(test_start_errors),
 		cmocka_unit_test_setup_teardown(test_replica_reads, replica_setup,
 						replica_teardown),

@@ -44,13 +44,14 @@ struct world {
 	struct px px[NPROXY];
 	bool sync;
 	uint64_t t;
+	int bots[NPROXY]; /* bots behind each proxy; 0: BOTS_PER_PROXY */
 };
 
 static WORLD_UNUSED struct xf_key bot(int proxy, int i, const char *dst)
 {
 	struct xf_key k;
 
-	xf_key_ipv4(&k, (uint32_t)(100 + proxy * BOTS_PER_PROXY + i), inet_addr(dst));
+	xf_key_ipv4(&k, (uint32_t)(100 + proxy * 100 + i), inet_addr(dst));
 	return k;
 }
 
@@ -140,7 +141,7 @@ static WORLD_UNUSED void step(struct world *W, bool attack)
 	for (int p = 0; p < NPROXY; p++) {
 		struct px *x = &W->px[p];
 
-		for (int i = 0; attack && i < BOTS_PER_PROXY; i++) {
+		for (int i = 0; attack && i < (W->bots[p] ? W->bots[p] : BOTS_PER_PROXY); i++) {
 			struct xf_key k = bot(p, i, "198.19.1.1");
 
 			/* Bots are spread over the 20 ms so the traffic is smooth. */
@@ -156,7 +157,7 @@ static WORLD_UNUSED void step(struct world *W, bool attack)
 		}
 		/* One legitimate device per proxy talks to a bystander, 10 packets/s. */
 		if (ms % 100 == 0) {
-			struct xf_key k = bot(p, BOTS_PER_PROXY, "198.19.2.2");
+			struct xf_key k = bot(p, 99, "198.19.2.2");
 
 			x->bystander_pass += send_one(x, &k, W->t) == XF_PASS;
 		}
