@@ -289,8 +289,8 @@ static void test_dst_others_rate(void **state)
 	 * The master falls silent.  T_F2 = 40/s.  3 s later, by the last global
 	 * figure alone: (100 + 1) / 5 s = 20/s, admitted; with the others going on
 	 * at 80/s for those 3 s: (100 + 1 + 240) / 5 s = 68/s: dropped.  Long
-	 * after (the estimate stops at T_T1 = 10 s): (100 + 1 + 800) / 32 s = 28/s:
-	 * admitted.
+	 * after (the estimate stops at T_T4 = 60 s): (100 + 1 + 4800) / 202 s =
+	 * 24/s: admitted.
 	 */
 	struct xf_params p;
 
@@ -298,7 +298,54 @@ static void test_dst_others_rate(void **state)
 	p.tf2_pps = 40;
 	assert_int_equal(xf_engine_set_params(f->e, &p), 0);
 	assert_int_equal(filt(f, &a, t2 + MS(3000)), XF_DROP_DST);
-	assert_int_equal(filt(f, &a, t2 + MS(30000)), XF_PASS);
+	assert_int_equal(filt(f, &a, t2 + MS(30000)), XF_DROP_DST);
+	assert_int_equal(filt(f, &a, t2 + MS(200000)), XF_PASS);
+}
+
+/*
+ * The destination round's two calls: this proxy's window and rate
+ * (xf_engine_dst_local), and the others' part (xf_engine_dst_global) that
+ * the fast path adds to its own count.
+ */
+static void test_dst_local_and_others(void **state)
+{
+	struct fx *f = *state;
+	struct xf_key a = key(1, "198.19.0.8");
+	struct xf_dst_local l;
+	struct xf_dst_view v;
+	uint64_t t = T0;
+
+	assert_false(xf_engine_dst_local(f->e, a.dst, t, &l));
+	for (int i = 0; i < 20; i++, t += MS(50)) /* 20 packets/s here */
+		assert_int_equal(filt(f, &a, t), XF_PASS);
+	assert_true(xf_engine_dst_local(f->e, a.dst, t, &l));
+	assert_int_equal(l.count, 20);
+	assert_int_equal(l.ts1, T0);
+	assert_int_equal(l.admitted, 20);
+	/* First call: the window's own rate, 20 packets over 1 s. */
+	assert_int_equal(l.rate, 20 * XF_RATE_ONE);
+	for (int i = 0; i < 20; i++, t += MS(50))
+		assert_int_equal(filt(f, &a, t), XF_PASS);
+	assert_true(xf_engine_dst_local(f->e, a.dst, t, &l));
+	assert_int_equal(l.rate, 20 * XF_RATE_ONE); /* 20 admitted over the second since */
+	/* No other proxy: no global view. */
+	assert_true(xf_engine_dst_global(f->e, a.dst, 0, 0, 0, t));
+	assert_int_equal(dst(f, &a).g_ts1, 0);
+	assert_int_equal(filt(f, &a, t), XF_PASS);
+	/* Others hold 200 since T0 - 1 s, at 100/s: (200 + 41 + 1) / 3 s > 40/s. */
+	{
+		struct xf_params p;
+
+		xf_engine_get_params(f->e, &p);
+		p.tf2_pps = 40;
+		assert_int_equal(xf_engine_set_params(f->e, &p), 0);
+	}
+	assert_true(xf_engine_dst_global(f->e, a.dst, 200, T0 - SEC(1), 100 * XF_RATE_ONE, t));
+	v = dst(f, &a);
+	assert_int_equal(v.g_ts1, T0 - SEC(1));
+	assert_int_equal(v.g_count, 200 + 41);
+	assert_int_equal(v.g_rate, 100);
+	assert_int_equal(filt(f, &a, t), XF_DROP_DST);
 }
 
 int main(void)
@@ -309,6 +356,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pair_apply_restart_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_resorts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dst_global_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dst_local_and_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dst_others_rate, setup, teardown),
 	};
 	int rc;
