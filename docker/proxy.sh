@@ -4,8 +4,10 @@
 # router, optionally start a local Redis replica of the master, then exec xpro-proxy (PID 1:
 # `docker stop` sends it SIGTERM and it writes its final status file).
 # Environment: XDK_ID (p0..), XDK_SYNC (on|off), XDK_REDIS (host:port of the master),
-# XDK_SYNC_MS, XDK_REPLICA (1: local replica on 127.0.0.1:6380), XDK_XDP_MODE (native|
-# generic), XDK_ROUTER, XDK_PROBE (an address behind the router), XDK_PROXY_ARGS.
+# XDK_CLUSTER (set: host:port[,...] seeds of a Redis Cluster, synced through it instead of
+# XDK_REDIS), XDK_SYNC_MS, XDK_REPLICA (1: local replica of the master on 127.0.0.1:6380;
+# not with XDK_CLUSTER), XDK_XDP_MODE (native|generic), XDK_ROUTER, XDK_PROBE (an address
+# behind the router), XDK_PROXY_ARGS.
 set -euo pipefail
 : "${XDK_ID:?}" "${XDK_ROUTER:?}" "${XDK_PROBE:?}"
 
@@ -33,7 +35,10 @@ mountpoint -q /run/xpro-bpf || mount -t bpf bpf /run/xpro-bpf
 args=(-i eth0 -P /prov/prov -s "/out/$XDK_ID.json" --proxy-id "$XDK_ID"
 	--pin-root /run/xpro-bpf/pins
 	--xdp-mode "${XDK_XDP_MODE:-native}" --queues 0)
-if [ "${XDK_SYNC:-on}" = on ]; then
+if [ "${XDK_SYNC:-on}" = on ] && [ -n "${XDK_CLUSTER:-}" ]; then
+	# A Redis Cluster (any of its nodes; the proxy reads the slot map): no replica option.
+	args+=(--redis-cluster "$XDK_CLUSTER" --sync-ms "${XDK_SYNC_MS:-100}")
+elif [ "${XDK_SYNC:-on}" = on ]; then
 	args+=(--redis "${XDK_REDIS:?}" --sync-ms "${XDK_SYNC_MS:-100}")
 	if [ "${XDK_REPLICA:-0}" = 1 ]; then
 		redis-server --bind 127.0.0.1 --port 6380 --replicaof "${XDK_REDIS%:*}" \

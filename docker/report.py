@@ -4,11 +4,14 @@
 # destination (the sinks' counts), for each run; with CHECK=1 also the assertions, in the
 # ok / not ok and "[  PASSED  ] N test(s)." format scripts/run-tests.sh counts.
 # usage: report.py OUTDIR CHECK RUN...   (RUN: on, off)
+# XDK_STORE (redis or cluster, as docker/testbed.sh exports it) names the store in the
+# outcome; the address and the masters are what the proxies' status files say.
 import json
 import os
 import sys
 
 out, check, runs = sys.argv[1], sys.argv[2] == "1", sys.argv[3:]
+STORE = os.environ.get("XDK_STORE", "redis")
 # The proxies' thresholds and sync period in docker/compose.yaml.
 TF2, TT3_MS, PERIOD_MS, NP = 400, 500, 100, 3
 
@@ -43,6 +46,12 @@ for tag in runs:
     except (OSError, ValueError):
         r["replicas"] = 0
     print(f"sync {tag}: (proxies reading through a local replica: {r['replicas']})")
+    syncs = [((r[f"p{i}"] or {}).get("sync") or {}) for i in range(3)]
+    if any(syncs):
+        addrs = sorted({sy.get("master", "?") for sy in syncs if sy})
+        print(f"  store: {'Redis Cluster' if STORE == 'cluster' else 'one Redis master'} "
+              f"{' / '.join(addrs)}; masters seen by proxy0-2: "
+              f"{' '.join(str(sy.get('store_nodes', '?')) for sy in syncs)}")
     for i in range(3):
         p = r[f"p{i}"]
         sy = (p or {}).get("sync") or {}
@@ -101,6 +110,9 @@ for tag in runs:
            safe(lambda: r["vic"]["received"] >= 0.8 * TF2 * dur))
         ok("sync on: every victim packet accounted (received + DROP_DST = offered)",
            safe(lambda: r["vic"]["received"] + sum(verd(p, "DROP_DST") for p in P) == offered))
+        if STORE == "cluster":
+            ok("sync on: every proxy synced through the cluster's 3 masters",
+               safe(lambda: all(p["sync"]["store_nodes"] == 3 for p in P)))
         if os.environ.get("XDK_REPLICA") == "1":
             ok("sync on: every proxy read the master through its local replica",
                r["replicas"] == 3)

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The docker testbed's driver (make docker-testbed): build the images, bring the testbed up,
-# run the distributed attack with the proxies synced through the Redis master and again
-# with every proxy on its own, print the per-proxy and per-destination outcome, tear down
-# (always).  With --check it also asserts what the namespace test test_proxy_sync.sh
-# asserts, in its ok / not ok format; with --sync-only it skips the run without sync.
+# run the distributed attack with the proxies synced through the store (one Redis master,
+# or a Redis Cluster) and again with every proxy on its own, print the per-proxy and
+# per-destination outcome, tear down (always).  With --check it also asserts what the
+# namespace test test_proxy_sync.sh asserts, in its ok / not ok format; with --sync-only it
+# skips the run without sync.
 #
-# Environment: XDK_REPLICA=1 gives each proxy a local Redis replica; XDK_XDP_MODE=generic
-# if native XDP on veth fails; XDK_KEEP=1 leaves the testbed up (docker/README.md).
+# Environment: XDK_STORE=cluster syncs through a three-master Redis Cluster (services
+# cluster0-2, made here with redis-cli --cluster create) instead of the master (XDK_STORE=
+# redis, the default); XDK_REPLICA=1 gives each proxy a local replica of the master (not
+# with the cluster); XDK_XDP_MODE=generic if native XDP on veth fails; XDK_KEEP=1 leaves
+# the testbed up (docker/README.md).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=docker/engine.sh
@@ -24,6 +28,31 @@ for a in "$@"; do
 		;;
 	esac
 done
+# The store the proxies sync through: its services, and how the proxies are started (the
+# cluster run does not start the master the proxies' depends_on names).
+export XDK_STORE=${XDK_STORE:-redis}
+CLUSTER_NODES=(cluster0 cluster1 cluster2)
+CLUSTER_SEEDS=198.18.8.241:6379,198.18.8.242:6379,198.18.8.243:6379
+case $XDK_STORE in
+redis)
+	STORE_SVCS=(redis)
+	UP_OPTS=()
+	export XDK_CLUSTER=
+	;;
+cluster)
+	STORE_SVCS=("${CLUSTER_NODES[@]}")
+	UP_OPTS=(--no-deps)
+	export XDK_CLUSTER=$CLUSTER_SEEDS
+	if [ "${XDK_REPLICA:-0}" = 1 ]; then
+		echo "docker-testbed: XDK_REPLICA=1 ignored: the local replicas are of the single master"
+		export XDK_REPLICA=0
+	fi
+	;;
+*)
+	echo "$0: XDK_STORE must be redis (one master, the default) or cluster" >&2
+	exit 2
+	;;
+esac
 
 # Results (status files, sink and generator summaries); a directory made here goes at teardown.
 OWN_OUT=
@@ -32,6 +61,9 @@ export XDK_OUT=${XDK_OUT:-$OWN_OUT}
 export XDK_REPLICA=${XDK_REPLICA:-0} XDK_XDP_MODE=${XDK_XDP_MODE:-native}
 PROJECT=${XDK_PROJECT:-xdk}
 DC=(dk_compose -p "$PROJECT" -f "$ROOT/docker/compose.yaml")
+# Teardown: every profile, so that a cluster left by an earlier run goes too.
+DOWN=("${DC[@]}" --profile attack --profile provision --profile cluster down -v --remove-orphans)
+if [ "$XDK_STORE" = cluster ]; then DC+=(--profile cluster); fi
 PROXIES=(proxy0 proxy1 proxy2)
 DEVS=(dev0 dev1 dev2 devb)
 T0=$(date +%s)
@@ -50,13 +82,12 @@ down()
 		return
 	fi
 	if [ "$rc" -ne 0 ]; then
-		for s in "${PROXIES[@]}" router victim; do
+		for s in "${STORE_SVCS[@]}" "${PROXIES[@]}" router victim; do
 			echo "--- docker logs $s (tail)" >&2
 			"${DC[@]}" logs --no-color --tail 15 "$s" >&2 2>/dev/null || true
 		done
 	fi
-	"${DC[@]}" --profile attack --profile provision down -v --remove-orphans -t 5 \
-		>"${XDK_DOWN_LOG:-/dev/null}" 2>&1 || true
+	"${DOWN[@]}" -t 5 >"${XDK_DOWN_LOG:-/dev/null}" 2>&1 || true
 	dk_engine_down
 	[ -n "$OWN_OUT" ] && rm -rf "$OWN_OUT"
 	echo "docker-testbed: torn down ($(($(date +%s) - T0)) s in all)"
@@ -67,8 +98,7 @@ trap 'exit 130' INT TERM
 dk_engine_up "${XDK_INSTALL:-0}" || die "no Docker engine: $DK_SKIP_REASON"
 "$ROOT/docker/image.sh"
 # A testbed left over by an interrupted run holds the addresses: remove it first.
-"${DC[@]}" --profile attack --profile provision down -v --remove-orphans -t 1 \
-	>/dev/null 2>&1 || true
+"${DOWN[@]}" -t 1 >/dev/null 2>&1 || true
 "${DC[@]}" --profile provision run --rm provision >/dev/null 2>&1 || die "provisioning failed"
 
 # wait_log SERVICE TEXT SECS: until the service's log shows TEXT.
@@ -83,6 +113,41 @@ wait_log()
 	die "$1 never logged '$2'"
 }
 
+# cluster_up: the three cluster-enabled nodes started, the cluster created on them (three
+# masters, no replicas; redis-cli in cluster0), and every node saying cluster_state:ok.
+cluster_up()
+{
+	local seeds
+	IFS=, read -ra seeds <<<"$CLUSTER_SEEDS"
+	"${DC[@]}" up -d "${CLUSTER_NODES[@]}" >/dev/null 2>&1 || die "cluster nodes did not start"
+	# shellcheck disable=SC2016 # expanded by bash in the container
+	"${DC[@]}" exec -T cluster0 bash -c '
+		for n in "$@"; do
+			for ((i = 0; i < 50; i++)); do
+				[ "$(redis-cli -h "${n%:*}" -p "${n##*:}" ping 2>/dev/null)" = PONG ] && break
+				sleep 0.2
+			done
+		done' - "${seeds[@]}" >/dev/null 2>&1 || die "cluster nodes do not answer"
+	"${DC[@]}" exec -T cluster0 redis-cli --cluster create "${seeds[@]}" --cluster-replicas 0 \
+		--cluster-yes >"$XDK_OUT/cluster_create.log" 2>&1 || {
+		tail -15 "$XDK_OUT/cluster_create.log" >&2
+		die "redis-cli --cluster create failed"
+	}
+	# shellcheck disable=SC2016
+	"${DC[@]}" exec -T cluster0 bash -c '
+		for ((i = 0; i < 100; i++)); do
+			ok=0
+			for n in "$@"; do
+				redis-cli -h "${n%:*}" -p "${n##*:}" cluster info 2>/dev/null |
+					grep -q "^cluster_state:ok" && ok=$((ok + 1))
+			done
+			[ "$ok" = "$#" ] && exit 0
+			sleep 0.2
+		done
+		exit 1' - "${seeds[@]}" >/dev/null 2>&1 || die "the cluster never reached cluster_state:ok"
+	echo "docker-testbed: store: Redis Cluster $CLUSTER_SEEDS, 3 masters, cluster_state:ok"
+}
+
 # attack TAG: one run of the scenario; results in $XDK_OUT/*_TAG.json.
 attack()
 {
@@ -90,8 +155,8 @@ attack()
 	export XDK_TAG=$tag
 	if [ "$tag" = on ]; then export XDK_SYNC=on; else export XDK_SYNC=off; fi
 	# A changed environment re-creates the proxies and sinks: fresh counters per run.
-	"${DC[@]}" up -d redis router victim bystander "${PROXIES[@]}" >/dev/null 2>&1 ||
-		die "compose up failed"
+	"${DC[@]}" up -d "${UP_OPTS[@]}" "${STORE_SVCS[@]}" router victim bystander \
+		"${PROXIES[@]}" >/dev/null 2>&1 || die "compose up failed"
 	for s in "${PROXIES[@]}"; do
 		wait_log "$s" "running:" 20
 	done
@@ -142,6 +207,11 @@ PY
 	done
 }
 
+if [ "$XDK_STORE" = cluster ]; then
+	cluster_up
+else
+	echo "docker-testbed: store: one Redis master, 198.18.8.250:6379"
+fi
 for tag in $RUNS; do
 	attack "$tag"
 done
