@@ -434,73 +434,91 @@ const char *sync_cluster_strerror(const struct sync_cluster *c)
 
 /* --- pipelines (store.h) ------------------------------------------------------- */
 
-/* Commands in flight on one node at once. */
-#define PIPE_WINDOW 128
-
-/*
- * cmds[idx[0..m)] on node n, pipelined, in order.  A failure (connect, I/O,
- * timeout) gives every unanswered command its -errno and drops the node.
- * Returns 0 or that -errno.
- */
-static int pipe_node(struct sync_cluster *c, struct node *n, struct sync_cmd *cmds,
-		     const size_t *idx, size_t m)
+/* A node's command failed: every unanswered one of its gets -errno; the node is dropped. */
+static int node_lost(struct sync_cluster *c, struct node *n, struct sync_cmd *cmds,
+		     const size_t *idx, size_t from, size_t m)
 {
-	size_t sent = 0, got = 0;
-	int rc = node_connect(c, n);
+	int rc = fail(c, n->ctx->err == REDIS_ERR_IO && errno == EAGAIN ? ETIMEDOUT : ECONNRESET,
+		      "redis cluster node %s: %s", n->name, n->ctx->errstr);
 
-	while (!rc && got < m) {
-		void *reply = NULL;
-
-		for (; sent < m && sent - got < PIPE_WINDOW; sent++) {
-			const struct sync_cmd *q = &cmds[idx[sent]];
-
-			if (redisAppendCommandArgv(n->ctx, q->argc, q->argv, q->lens) != REDIS_OK)
-				break;
-		}
-		errno = 0;
-		if (redisGetReply(n->ctx, &reply) != REDIS_OK || !reply) {
-			rc = fail(c,
-				  n->ctx->err == REDIS_ERR_IO && errno == EAGAIN ? ETIMEDOUT
-										 : ECONNRESET,
-				  "redis cluster node %s: %s", n->name, n->ctx->errstr);
-			node_drop(c, n);
-			break;
-		}
-		cmds[idx[got]].reply = reply;
-		cmds[idx[got++]].rc = 0;
-		c->st.commands++;
-	}
-	for (size_t j = got; j < m; j++)
+	node_drop(c, n);
+	for (size_t j = from; j < m; j++)
 		cmds[idx[j]].rc = rc;
 	return rc;
 }
 
 /*
- * One pass: every command in todo[0..m) sent to the node its slot maps to,
- * one pipeline per node.  Commands whose slot nobody serves get -EPROTO.
+ * One pass: every command in todo[0..m) to the node its slot maps to.  All
+ * nodes' commands are appended and written first, then the replies read
+ * node by node, so that the shards work at the same time.  Commands whose
+ * slot nobody serves get -EPROTO.
  */
 static void pipe_pass(struct sync_cluster *c, struct sync_cmd *cmds, const size_t *todo, size_t m,
 		      size_t *idx)
 {
-	for (unsigned k = 0; k < c->nnodes; k++) {
-		size_t cnt = 0;
+	size_t start[SYNC_CLUSTER_MAX_NODES + 1] = { 0 }, fill[SYNC_CLUSTER_MAX_NODES];
+	bool up[SYNC_CLUSTER_MAX_NODES] = { false };
 
-		for (size_t j = 0; j < m; j++) {
-			const struct sync_cmd *q = &cmds[todo[j]];
-			uint16_t slot = sync_key_slot(q->argv[q->key_arg], q->lens[q->key_arg]);
-
-			if (c->slot_node[slot] == (int16_t)k)
-				idx[cnt++] = todo[j];
-		}
-		if (cnt)
-			pipe_node(c, &c->nodes[k], cmds, idx, cnt);
-	}
 	for (size_t j = 0; j < m; j++) {
 		struct sync_cmd *q = &cmds[todo[j]];
-		uint16_t slot = sync_key_slot(q->argv[q->key_arg], q->lens[q->key_arg]);
+		int16_t k = c->slot_node[sync_key_slot(q->argv[q->key_arg], q->lens[q->key_arg])];
 
-		if (c->slot_node[slot] < 0)
-			q->rc = fail(c, EPROTO, "redis cluster: slot %u is not served", slot);
+		if (k < 0)
+			q->rc = fail(c, EPROTO, "redis cluster: a slot is not served");
+		else
+			start[k + 1]++;
+	}
+	for (unsigned k = 0; k < c->nnodes; k++)
+		start[k + 1] += start[k];
+	memcpy(fill, start, sizeof(fill));
+	for (size_t j = 0; j < m; j++) {
+		struct sync_cmd *q = &cmds[todo[j]];
+		int16_t k = c->slot_node[sync_key_slot(q->argv[q->key_arg], q->lens[q->key_arg])];
+
+		if (k >= 0)
+			idx[fill[k]++] = todo[j];
+	}
+	/* Append and write everything, node by node. */
+	for (unsigned k = 0; k < c->nnodes; k++) {
+		struct node *n = &c->nodes[k];
+		size_t lo = start[k], hi = start[k + 1];
+		int rc, done = 0;
+
+		if (lo == hi)
+			continue;
+		rc = node_connect(c, n);
+		for (size_t j = lo; !rc && j < hi; j++) {
+			const struct sync_cmd *q = &cmds[idx[j]];
+
+			if (redisAppendCommandArgv(n->ctx, q->argc, q->argv, q->lens) != REDIS_OK)
+				rc = -ENOMEM;
+		}
+		while (!rc && !done)
+			if (redisBufferWrite(n->ctx, &done) != REDIS_OK)
+				rc = -EIO;
+		if (rc && n->ctx)
+			node_lost(c, n, cmds, idx, lo, hi);
+		else if (rc)
+			for (size_t j = lo; j < hi; j++)
+				cmds[idx[j]].rc = rc;
+		up[k] = !rc;
+	}
+	/* Then every reply. */
+	for (unsigned k = 0; k < c->nnodes; k++) {
+		struct node *n = &c->nodes[k];
+
+		for (size_t j = start[k]; up[k] && j < start[k + 1]; j++) {
+			void *reply = NULL;
+
+			errno = 0;
+			if (redisGetReply(n->ctx, &reply) != REDIS_OK || !reply) {
+				node_lost(c, n, cmds, idx, j, start[k + 1]);
+				break;
+			}
+			cmds[idx[j]].reply = reply;
+			cmds[idx[j]].rc = 0;
+			c->st.commands++;
+		}
 	}
 }
 

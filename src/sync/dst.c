@@ -309,15 +309,25 @@ static bool live_here(const struct sync_dst_req *q, const struct bucket_state *b
 	return b->written && b->written + q->ttl_us >= q->now_us;
 }
 
-/* Runs of one device in q->hw: [run[i], run[i + 1]). */
-static size_t handoff_runs(const struct sync_dst_req *q, size_t *run)
+/*
+ * One record per device: its run in q->hw is [run[i], end[i]), at most
+ * SYNC_HANDOFF_MAX pairs (the first ones: the caller sorts the heaviest
+ * first); the rest of a longer run is not published.
+ */
+static size_t handoff_runs(const struct sync_dst_req *q, size_t *run, size_t *end)
 {
 	size_t nr = 0;
 
-	for (size_t i = 0; i < q->nhw; i++)
-		if (!i || q->hw[i].dev != q->hw[i - 1].dev || i - run[nr - 1] == SYNC_HANDOFF_MAX)
-			run[nr++] = i;
-	run[nr] = q->nhw;
+	for (size_t i = 0; i < q->nhw; i++) {
+		if (i && q->hw[i].dev == q->hw[i - 1].dev)
+			continue;
+		run[nr] = i;
+		end[nr] = i;
+		while (end[nr] < q->nhw && q->hw[end[nr]].dev == q->hw[i].dev &&
+		       end[nr] - i < SYNC_HANDOFF_MAX)
+			end[nr]++;
+		nr++;
+	}
 	return nr;
 }
 
@@ -329,7 +339,7 @@ int sync_dst_exchange(struct sync_dst *d, struct sync_store *s, struct sync_dst_
 	struct bucket_cmds *bc = NULL;
 	struct sync_cmd *cmds = NULL;
 	struct arena a = { 0 };
-	size_t *run = NULL, nrun, nb = 0, nc = 0;
+	size_t *run = NULL, *end = NULL, nrun, nb = 0, nc = 0;
 	char cand[SYNC_MARK_LEN + 1];
 	uint8_t rnd[SYNC_MARK_LEN / 2];
 	unsigned extra;
@@ -347,12 +357,13 @@ int sync_dst_exchange(struct sync_dst *d, struct sync_store *s, struct sync_dst_
 	cand[0] = cand[0] == '0' ? '1' : cand[0];
 
 	run = malloc((q->nhw + 1) * sizeof(*run));
+	end = malloc((q->nhw + 1) * sizeof(*end));
 	bm = malloc((q->n ? q->n : 1) * sizeof(*bm));
 	bw = malloc((q->nhw + 1) * sizeof(*bw));
 	br = malloc((q->nhr ? q->nhr : 1) * sizeof(*br));
-	if (!run || !bm || !bw || !br)
+	if (!run || !end || !bm || !bw || !br)
 		goto out;
-	nrun = handoff_runs(q, run);
+	nrun = handoff_runs(q, run, end);
 	for (size_t i = 0; i < q->n; i++)
 		bm[i] = sync_dst_bucket(q->mine[i].dst);
 	for (size_t i = 0; i < nrun; i++)
@@ -444,7 +455,7 @@ int sync_dst_exchange(struct sync_dst *d, struct sync_store *s, struct sync_dst_
 				arg_entry(&a, e, q->now_us);
 			}
 			for (size_t j = ow.start[k]; j < ow.start[k + 1]; j++) {
-				size_t lo = run[ow.ord[j]], hi = run[ow.ord[j] + 1];
+				size_t lo = run[ow.ord[j]], hi = end[ow.ord[j]];
 				uint8_t *p;
 
 				arg_handoff_field(&a, q->hw[lo].dev);
@@ -554,6 +565,7 @@ out:
 	free(ow.ord);
 	free(orr.ord);
 	free(run);
+	free(end);
 	free(bm);
 	free(bw);
 	free(br);

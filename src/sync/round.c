@@ -265,15 +265,25 @@ static uint64_t to_local_ns(const struct sync_round *r, uint64_t shared_us)
 	return t > 0 ? (uint64_t)t : 1;
 }
 
+/*
+ * Every input bit reaches the low bits the index masks with (a full 64-bit
+ * finaliser, MurmurHash3's fmix64): a multiply alone leaves an IPv4
+ * destination's low bits to its top ones, and a victim's /16 would fall
+ * into one probe chain (700 ms a round for 10k destinations, bench_round).
+ */
 static uint64_t hash_dst(const uint8_t dst[16])
 {
-	uint64_t a, b;
+	uint64_t a, b, h;
 
 	memcpy(&a, dst, 8);
 	memcpy(&b, dst + 8, 8);
-	a ^= b * 0x9e3779b97f4a7c15ULL;
-	a ^= a >> 29;
-	return a * 0xbf58476d1ce4e5b9ULL;
+	h = a ^ (b * 0x9e3779b97f4a7c15ULL);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
 }
 
 static int ix_reset(struct dst_index *ix, size_t want)
@@ -389,11 +399,14 @@ static void add_pair(const struct xf_pair_view *v, void *arg)
 		r->fresh[r->nfresh++] = *v;
 }
 
+/* By device, the heaviest pair first: a record keeps a device's first SYNC_HANDOFF_MAX. */
 static int cmp_hw(const void *a, const void *b)
 {
 	const struct sync_handoff_pair *x = a, *y = b;
 
-	return x->dev < y->dev ? -1 : x->dev > y->dev;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->c > y->c ? -1 : x->c < y->c;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -427,7 +440,8 @@ static int collect(struct sync_round *r, uint64_t now)
 	size_t w = 0;
 
 	xf_engine_stats(r->e, &es);
-	if (grow(r, es.dsts + 64))
+	/* Workers may create destinations while we walk: room for an eighth more. */
+	if (grow(r, es.dsts + es.dsts / 8 + 1024))
 		return -ENOMEM;
 	r->n = r->nhw = r->nfresh = 0;
 	xf_engine_collect(r->e, r->reseed ? XF_COLLECT_ALL : XF_COLLECT_TOUCHED, add_pair, &cc);
@@ -681,7 +695,7 @@ int sync_round_run(struct sync_round *r, uint64_t now_ns, const struct sync_load
 	struct sync_dst_req q;
 	struct sync_dst_stats ds;
 	uint64_t t0, now_us;
-	int rc;
+	int rc, crc;
 
 	if (retry_wait(&r->retry, now_ns))
 		return -EAGAIN;
@@ -708,9 +722,8 @@ int sync_round_run(struct sync_round *r, uint64_t now_ns, const struct sync_load
 		r->have_offset = r->have_offset || !rc;
 		r->since_offset = 0;
 	}
-	rc = collect(r, now_ns);
-	if (rc) /* some destinations wait for the next round; totals stay exact */
-		snprintf(r->st.error, sizeof(r->st.error), "sync: out of memory");
+	/* Destinations that found no room wait for the next round, a full push. */
+	crc = collect(r, now_ns);
 	rc = exchange_proxy(r, now_ns, mine);
 	if (rc == -EEXIST)
 		return fail(r, now_ns, rc, SYNC_STATE_CONFLICT, true);
@@ -748,7 +761,7 @@ int sync_round_run(struct sync_round *r, uint64_t now_ns, const struct sync_load
 	/* Whatever answered is applied: one shard away does not stop the others. */
 	apply(r, now_ns, now_us);
 	/* Push everything next round if anything of ours may be missing there. */
-	r->reseed = rc || ds.stale_buckets || ds.failed_buckets;
+	r->reseed = rc || crc || ds.stale_buckets || ds.failed_buckets;
 	if (ds.stale_buckets && !r->stale_last)
 		r->st.reseeds++;
 	r->stale_last = ds.stale_buckets > 0;

@@ -11,6 +11,7 @@
 #include "sync/cluster.h"
 #include "sync/conn_int.h"
 #include "sync/lua.h"
+#include "sync/slot.h"
 #include "sync/store.h"
 
 struct sync_store {
@@ -130,6 +131,70 @@ static int load_lib(struct sync_store *s, const char *key, size_t keylen)
 	return rc;
 }
 
+/* The node that serves key ("" for one instance). */
+static const char *node_of(const struct sync_store *s, const char *key, size_t keylen)
+{
+	const char *n = s->cl ? sync_cluster_slot_node(s->cl, sync_key_slot(key, keylen)) : "";
+
+	return n ? n : "";
+}
+
+/*
+ * Calls that found the library missing: load it once on each node they
+ * went to, then send them again in one pipeline.
+ */
+static void resend_missing(struct sync_store *s, struct sync_cmd *cmds, size_t n)
+{
+	const char *loaded[SYNC_CLUSTER_MAX_NODES];
+	int loaded_rc[SYNC_CLUSTER_MAX_NODES];
+	struct sync_cmd *again;
+	size_t *idx, nm = 0, nl = 0;
+
+	for (size_t i = 0; i < n; i++)
+		nm += lib_missing(cmds[i].reply);
+	if (!nm)
+		return;
+	again = calloc(nm, sizeof(*again));
+	idx = calloc(nm, sizeof(*idx));
+	nm = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct sync_cmd *q = &cmds[i];
+		const char *key = q->argv[q->key_arg], *node;
+		size_t keylen = q->lens[q->key_arg], l;
+
+		if (!lib_missing(q->reply))
+			continue;
+		freeReplyObject(q->reply);
+		q->reply = NULL;
+		node = node_of(s, key, keylen);
+		for (l = 0; l < nl && strcmp(loaded[l], node); l++)
+			;
+		if (l == nl && nl < SYNC_CLUSTER_MAX_NODES) {
+			loaded[nl] = node;
+			loaded_rc[nl++] = load_lib(s, key, keylen);
+		}
+		q->rc = l < nl ? loaded_rc[l] : -EPROTO;
+		if (!q->rc && (!again || !idx))
+			q->rc = -ENOMEM;
+		if (q->rc)
+			continue;
+		again[nm] = *q;
+		idx[nm++] = i;
+	}
+	if (nm) {
+		if (s->cl)
+			sync_cluster_pipe(s->cl, again, nm);
+		else
+			sync_conn_pipe(s->conn, again, nm);
+	}
+	for (size_t j = 0; j < nm; j++) {
+		cmds[idx[j]].reply = again[j].reply;
+		cmds[idx[j]].rc = again[j].rc;
+	}
+	free(again);
+	free(idx);
+}
+
 int sync_store_pipe(struct sync_store *s, struct sync_cmd *cmds, size_t n)
 {
 	int rc;
@@ -137,26 +202,11 @@ int sync_store_pipe(struct sync_store *s, struct sync_cmd *cmds, size_t n)
 	s->err[0] = '\0';
 	s->st.pipelines++;
 	s->st.commands += n;
-	rc = s->cl ? sync_cluster_pipe(s->cl, cmds, n) : sync_conn_pipe(s->conn, cmds, n);
-	for (size_t i = 0; i < n; i++) {
-		struct sync_cmd *q = &cmds[i];
-		const char *key = q->argv[q->key_arg];
-		size_t keylen = q->lens[q->key_arg];
-
-		if (!lib_missing(q->reply))
-			continue;
-		/* Loaded once per node: the next missing one on it finds it there. */
-		freeReplyObject(q->reply);
-		q->reply = NULL;
-		q->rc = load_lib(s, key, keylen);
-		if (q->rc)
-			continue;
-		if (s->cl)
-			q->reply = sync_cluster_command(s->cl, q->argc, q->argv, q->lens,
-							q->key_arg, &q->rc);
-		else
-			q->rc = sync_conn_pipe(s->conn, q, 1);
-	}
+	if (s->cl)
+		sync_cluster_pipe(s->cl, cmds, n);
+	else
+		sync_conn_pipe(s->conn, cmds, n);
+	resend_missing(s, cmds, n);
 	rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (cmds[i].rc)
