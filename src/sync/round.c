@@ -694,7 +694,7 @@ int sync_round_run(struct sync_round *r, uint64_t now_ns, const struct sync_load
 {
 	struct sync_dst_req q;
 	struct sync_dst_stats ds;
-	uint64_t t0, now_us;
+	uint64_t t0, t1, t2, now_us;
 	int rc, crc;
 
 	if (retry_wait(&r->retry, now_ns))
@@ -723,7 +723,10 @@ int sync_round_run(struct sync_round *r, uint64_t now_ns, const struct sync_load
 		r->since_offset = 0;
 	}
 	/* Destinations that found no room wait for the next round, a full push. */
+	t1 = mono_ns();
 	crc = collect(r, now_ns);
+	t2 = mono_ns();
+	r->st.last_collect_ns = t2 - t1;
 	rc = exchange_proxy(r, now_ns, mine);
 	if (rc == -EEXIST)
 		return fail(r, now_ns, rc, SYNC_STATE_CONFLICT, true);
@@ -758,8 +761,11 @@ int sync_round_run(struct sync_round *r, uint64_t now_ns, const struct sync_load
 	r->st.last_buckets = ds.buckets;
 	r->st.last_bytes = ds.bytes_sent;
 	r->st.last_stale = ds.stale_buckets;
+	t1 = mono_ns();
+	r->st.last_store_ns = t1 - t2;
 	/* Whatever answered is applied: one shard away does not stop the others. */
 	apply(r, now_ns, now_us);
+	r->st.last_apply_ns = mono_ns() - t1;
 	/* Push everything next round if anything of ours may be missing there. */
 	r->reseed = rc || crc || ds.stale_buckets || ds.failed_buckets;
 	if (ds.stale_buckets && !r->stale_last)

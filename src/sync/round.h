@@ -70,6 +70,8 @@ struct sync_round_stats {
 	uint64_t packets_merged; /* this proxy's total as the store holds it (xpro:p:{id}) */
 	uint64_t pending_packets; /* admitted here, not in the stored total yet */
 	uint64_t last_round_ns, max_round_ns; /* wall time of a round's Redis work */
+	/* the last round's parts: the engine's collect, the store's pipelines, the applies */
+	uint64_t last_collect_ns, last_store_ns, last_apply_ns;
 	uint64_t last_ok_ns; /* local time of the last acknowledged merge (0: never) */
 	int64_t clock_offset_ns; /* master clock - local clock */
 	int others; /* other proxies with a fresh W */

@@ -810,7 +810,8 @@ static void round_case(redisContext *ctx, size_t npairs, size_t ndsts, bool seq,
 		       "round_ms_max=%.1f lib_round_ms=%.1f pairs_per_s=%.0f dsts_per_s=%.0f "
 		       "collect_ms=%.1f collected=%zu share_ms=%.1f buckets=%llu bytes_sent=%llu "
 		       "master_cpu_ms=%.1f master_mem_per_dst=%.1f engine_bytes_per_pair=%.1f "
-		       "feed_first_ms=%.0f first_round_ms=%.1f refused=%zu\n",
+		       "feed_first_ms=%.0f first_round_ms=%.1f refused=%zu last_collect_ms=%.1f "
+		       "last_store_ms=%.1f last_apply_ms=%.1f\n",
 		       fields, xf_policy_name(xp.policy), trials, m, lo, hi,
 		       median(lib, trials, NULL, NULL), m > 0 ? npairs / (m / 1e3) : 0,
 		       m > 0 ? ndsts / (m / 1e3) : 0, collect_ms, collected,
@@ -818,7 +819,8 @@ static void round_case(redisContext *ctx, size_t npairs, size_t ndsts, bool seq,
 		       (unsigned long long)st.last_bytes, median(cpu, trials, NULL, NULL),
 		       mem / (double)ndsts,
 		       (double)(es.bytes_records + es.bytes_tables) / (double)npairs, feed_ms,
-		       first_ms, dropped);
+		       first_ms, dropped, st.last_collect_ns / 1e6, st.last_store_ns / 1e6,
+		       st.last_apply_ns / 1e6);
 		fflush(stdout);
 	}
 out:
