@@ -101,6 +101,12 @@ redisReply *sync_conn_cmd(struct sync_conn *c, int *rc, int argc, const char **a
 struct sync_cmd;
 int sync_conn_pipe(struct sync_conn *c, struct sync_cmd *cmds, size_t n);
 
+/*
+ * A TIME reply r, asked at t0 and answered at t1 (CLOCK_MONOTONIC ns), as
+ * the offset server - local at the middle of the round trip.  0 or -EPROTO.
+ */
+int sync_time_offset(const redisReply *r, int64_t t0, int64_t t1, int64_t *offset_ns);
+
 /* SCRIPT LOAD one script into c->sha[id].  Returns 0 or -errno. */
 int sync_conn_load_script(struct sync_conn *c, enum sync_script_id id);
 

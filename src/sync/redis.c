@@ -584,7 +584,7 @@ static int64_t mono_ns(void)
 
 int sync_clock_offset(struct sync_conn *c, int64_t *offset_ns)
 {
-	int64_t t0, t1, master;
+	int64_t t0, t1;
 	struct sync_sigpipe g;
 	redisReply *r;
 	int rc = sync_conn_ensure(c);
@@ -598,15 +598,22 @@ int sync_clock_offset(struct sync_conn *c, int64_t *offset_ns)
 	sync_sigpipe_restore(&g);
 	if (!r)
 		return rc;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    r->element[0]->type != REDIS_REPLY_STRING ||
-	    r->element[1]->type != REDIS_REPLY_STRING) {
-		freeReplyObject(r);
-		return sync_conn_fail(c, EPROTO, "redis %s: TIME: unexpected reply", c->addr);
-	}
-	master = strtoll(r->element[0]->str, NULL, 10) * 1000000000 +
-		 strtoll(r->element[1]->str, NULL, 10) * 1000;
+	rc = sync_time_offset(r, t0, t1, offset_ns);
 	freeReplyObject(r);
-	*offset_ns = master - (t0 + (t1 - t0) / 2);
+	if (rc)
+		return sync_conn_fail(c, EPROTO, "redis %s: TIME: unexpected reply", c->addr);
+	return 0;
+}
+
+int sync_time_offset(const redisReply *r, int64_t t0, int64_t t1, int64_t *offset_ns)
+{
+	int64_t server;
+
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING)
+		return -EPROTO;
+	server = strtoll(r->element[0]->str, NULL, 10) * 1000000000 +
+		 strtoll(r->element[1]->str, NULL, 10) * 1000;
+	*offset_ns = server - (t0 + (t1 - t0) / 2);
 	return 0;
 }

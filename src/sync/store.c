@@ -229,7 +229,7 @@ int sync_store_clock_offset(struct sync_store *s, const char *key, int64_t *offs
 {
 	const char *argv[] = { "TIME" };
 	size_t lens[] = { 4 };
-	int64_t t0, t1, node;
+	int64_t t0, t1;
 	redisReply *r;
 	int rc = 0;
 
@@ -240,16 +240,9 @@ int sync_store_clock_offset(struct sync_store *s, const char *key, int64_t *offs
 	t1 = mono_ns();
 	if (!r)
 		return rc;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    r->element[0]->type != REDIS_REPLY_STRING ||
-	    r->element[1]->type != REDIS_REPLY_STRING) {
-		freeReplyObject(r);
-		snprintf(s->err, sizeof(s->err), "redis cluster: TIME: unexpected reply");
-		return -EPROTO;
-	}
-	node = strtoll(r->element[0]->str, NULL, 10) * 1000000000 +
-	       strtoll(r->element[1]->str, NULL, 10) * 1000;
+	rc = sync_time_offset(r, t0, t1, offset_ns);
 	freeReplyObject(r);
-	*offset_ns = node - (t0 + (t1 - t0) / 2);
-	return 0;
+	if (rc)
+		snprintf(s->err, sizeof(s->err), "redis cluster: TIME: unexpected reply");
+	return rc;
 }
