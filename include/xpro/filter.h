@@ -208,10 +208,8 @@ size_t xf_engine_harvest(struct xf_engine *e, void (*fn)(const struct xf_pair_vi
  * Control thread, Algorithm 1: xf_engine_harvest() for the sync round.  With
  * XF_COLLECT_TOUCHED it also hands out pairs created since they were last
  * handed out and pairs whose ts2' moved although nothing was admitted (all
- * their packets dropped: the master must see the pair alive); with
- * XF_COLLECT_ALL every live pair.  Each destination of a handed pair
- * remembers how many packets it had admitted: the base that
- * xf_engine_dst_apply() adds to.  Returns the number handed to fn.
+ * their packets dropped: the store must see the pair alive); with
+ * XF_COLLECT_ALL every live pair.  Returns the number handed to fn.
  */
 size_t xf_engine_collect(struct xf_engine *e, unsigned flags,
 			 void (*fn)(const struct xf_pair_view *, void *), void *arg);
@@ -227,19 +225,6 @@ size_t xf_engine_collect(struct xf_engine *e, unsigned flags,
  */
 bool xf_engine_pair_apply(struct xf_engine *e, const struct xf_pair_view *at, uint64_t c,
 			  uint64_t ts1, uint64_t ts2);
-
-/*
- * Control thread: the master's window for destination dst, every device
- * through every proxy, as returned by the merge of this round's pairs:
- * count c since ts1 (local clock), applied at now_ns.  Workers then also
- * judge the destination by c + packets admitted here since the collection
- * + the other proxies' packets since now_ns at their rate estimated from the
- * last two rounds (for at most T_T1: while the master is away too), over
- * [ts1, now], with the usual T_T3 and T_F2 (Alg. 2 lines 18-25), and drop
- * on either verdict.  Returns false when dst has no local pair.
- */
-bool xf_engine_dst_apply(struct xf_engine *e, const uint8_t dst[16], uint64_t c, uint64_t ts1,
-			 uint64_t now_ns);
 
 /*
  * The destination round (docs/sync.md, "The destination round").  Control
@@ -304,7 +289,7 @@ struct xf_dst_view {
 	uint64_t count; /* c*: sum of c' over the destination's pairs */
 	uint32_t pairs;
 	uint64_t admitted; /* packets admitted towards it here */
-	uint64_t g_ts1, g_count; /* global window (xf_engine_dst_apply); g_ts1 0: none */
+	uint64_t g_ts1, g_count; /* global window (xf_engine_dst_global); g_ts1 0: none */
 	uint64_t g_rate; /* the other proxies' packets/s, estimated */
 	/* Fair policy, as of the last xf_engine_share(): */
 	uint64_t share; /* f(D), XF_RATE_ONE per packet/s; XF_SHARE_NONE: not congested */

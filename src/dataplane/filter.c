@@ -319,9 +319,10 @@ static unsigned maybe_warn(struct xf_worker *w, struct xf_pair *pr, uint64_t t,
 /* --- the per-packet path --------------------------------------------------- */
 
 /*
- * The destination's global window (xf_engine_dst_apply()): the master's count
- * when this proxy's pairs were last merged, plus what this proxy admitted
- * since, over the master's window start up to this packet.  A seqcount keeps
+ * The destination's global window (xf_engine_dst_global()): the other
+ * proxies' count and this proxy's window as of the last round, plus what
+ * this proxy admitted since and the others at their rate, over the global
+ * window start up to this packet.  A seqcount keeps
  * the two fields consistent; the control thread writes them once a period.
  */
 static bool dst_global_over(const struct xf_dst *d, const struct xf_rt *rt, uint64_t t)

@@ -153,7 +153,6 @@ struct harvest_ctx {
 	void (*fn)(const struct xf_pair_view *, void *);
 	void *arg;
 	unsigned flags;
-	uint32_t gen;
 	size_t n;
 };
 
@@ -173,17 +172,11 @@ static int harvest_one(void *entry, void *arg)
 	struct xf_pair *pr = entry;
 	struct xf_pair_view v;
 	uint64_t dc = XF_LOAD(pr->dc);
-	struct xf_dst *d = pr->dst;
 	uint32_t mark;
 
 	/* Only this thread sets XF_DEAD, so dc cannot be retired under us. */
 	if (dc & XF_DEAD || !wanted(pr, dc, hc->flags))
 		return 0;
-	/* Before the exchange: packets admitted after it are counted as "since". */
-	if (hc->flags && XF_LOAD(d->pad) != hc->gen) {
-		d->adm_harv = __atomic_load_n(&d->adm, __ATOMIC_RELAXED);
-		XF_STORE(d->pad, hc->gen);
-	}
 	pair_view(pr, &v);
 	v.dc = dc ? __atomic_exchange_n(&pr->dc, 0, __ATOMIC_RELAXED) : 0;
 	mark = __atomic_exchange_n(&pr->mark, 0, __ATOMIC_RELAXED);
@@ -199,12 +192,8 @@ static int harvest_one(void *entry, void *arg)
 size_t xf_engine_collect(struct xf_engine *e, unsigned flags,
 			 void (*fn)(const struct xf_pair_view *, void *), void *arg)
 {
-	struct harvest_ctx hc = { fn, arg, flags, 0, 0 };
+	struct harvest_ctx hc = { fn, arg, flags, 0 };
 
-	/* Generation 0 is never used: a new destination's pad is 0. */
-	if (!++e->collect_gen)
-		++e->collect_gen;
-	hc.gen = e->collect_gen;
 	rcu_read_lock();
 	dp_tab_for_each(&e->pairs, harvest_one, &hc);
 	rcu_read_unlock();
@@ -254,68 +243,8 @@ out:
 	return ok;
 }
 
-/*
- * The other proxies' rate towards d: what the master's count gained since a
- * baseline round at least XF_RATE_BASE old, minus what we merged in between,
- * over the time between.  Between two consecutive rounds the other proxies
- * merge once each, give or take one depending on how the rounds interleave:
- * the baseline spans enough rounds to average that out.  A fall (a decay or a
- * restart on the master) says nothing: the last estimate stays, and the
- * baseline starts again.
- */
+/* The window over which xf_engine_dst_local() measures a rate. */
 #define XF_RATE_BASE XF_NSEC_PER_SEC
-
-static uint64_t others_rate(struct xf_engine *e, struct xf_dst *d, uint64_t c, uint64_t now)
-{
-	int64_t others;
-	uint64_t dt;
-
-	if (d->g_gen != e->apply_gen) {
-		/* First apply of this round: the last round's values may become the baseline. */
-		if (!d->g_at[0] || d->g_at[1] - d->g_at[0] >= XF_RATE_BASE) {
-			d->g_c[0] = d->g_c[1];
-			d->g_adm[0] = d->g_adm[1];
-			d->g_at[0] = d->g_at[1];
-		}
-		d->g_gen = e->apply_gen;
-	}
-	d->g_c[1] = c;
-	d->g_adm[1] = d->adm_harv;
-	d->g_at[1] = now;
-	dt = now - d->g_at[0];
-	if (!d->g_at[0] || now <= d->g_at[0] || dt < XF_RATE_BASE / 4)
-		return d->g_rate;
-	others = (int64_t)(c - d->g_c[0]) - (int64_t)(d->adm_harv - d->g_adm[0]);
-	if (others < 0) {
-		d->g_at[0] = 0;
-		return d->g_rate;
-	}
-	return (uint64_t)((unsigned __int128)others * XF_NSEC_PER_SEC / dt);
-}
-
-bool xf_engine_dst_apply(struct xf_engine *e, const uint8_t dst[16], uint64_t c, uint64_t ts1,
-			 uint64_t now_ns)
-{
-	struct xf_dst *d;
-	uint64_t rate;
-	uint32_t seq;
-
-	rcu_read_lock();
-	d = dp_tab_find(&e->dsts, xf_hash_dst(e->seed, dst), xf_dst_eq, dst);
-	if (d) {
-		rate = others_rate(e, d, c, now_ns);
-		/* Seqcount write side; this thread is the only writer. */
-		/* The RMW orders the stores below after the odd count. */
-		seq = __atomic_fetch_add(&d->g_seq, 1, __ATOMIC_ACQ_REL);
-		XF_STORE(d->g_off, (int64_t)c - (int64_t)d->adm_harv);
-		XF_STORE(d->g_ts1, ts1 ? ts1 : 1);
-		XF_STORE(d->g_rate, rate);
-		XF_STORE(d->g_t, now_ns);
-		__atomic_store_n(&d->g_seq, seq + 2, __ATOMIC_RELEASE);
-	}
-	rcu_read_unlock();
-	return d != NULL;
-}
 
 bool xf_engine_dst_local(struct xf_engine *e, const uint8_t dst[16], uint64_t now_ns,
 			 struct xf_dst_local *out)
@@ -456,7 +385,6 @@ size_t xf_engine_apply_end(struct xf_engine *e)
 	rcu_read_lock();
 	dp_tab_for_each(&e->dsts, resort_one, &n);
 	rcu_read_unlock();
-	e->apply_gen++;
 	return n;
 }
 

@@ -86,7 +86,7 @@ struct xf_dst {
 	uint64_t csum; /* c*: sum of c' over the pairs.  Atomic. */
 	uint64_t ts1min; /* ts1*: ts1 of the list head.  Written under lock. */
 	uint64_t adm; /* packets admitted towards it here, ever.  Atomic. */
-	int64_t g_off; /* global c = g_off + adm (see xf_engine_dst_apply) */
+	int64_t g_off; /* global c = g_off + adm (see xf_engine_dst_global) */
 	uint64_t g_ts1; /* global window start, local clock; 0: none */
 	uint32_t g_seq; /* seqcount over g_off, g_ts1; control thread writes */
 	uint32_t lock; /* spinlock for the list, ts1min, npairs, dead */
@@ -105,16 +105,11 @@ struct xf_dst {
 	uint32_t npairs; /* under lock */
 	uint32_t dead; /* under lock: retired, do not link pairs */
 	uint32_t resort; /* control thread: a pair's ts1 moved, re-sort the list */
-	uint32_t pad; /* control thread: collect_gen of adm_harv */
 	/* control thread: the fair share's inputs and last results */
 	struct xf_share_sum sh_local, sh_others;
 	uint64_t cap; /* the cap cap_int stands for, fixed point; 0: T_F2 at creation */
-	uint64_t adm_harv; /* control thread: adm when its pairs were last collected */
 	uint64_t g_rate; /* other proxies' packets/s towards it (g_seq) */
-	uint64_t g_t; /* local time of the last xf_engine_dst_apply() (g_seq) */
-	/* control thread: the last two rounds' (c, adm_harv, time), for g_rate */
-	uint64_t g_c[2], g_adm[2], g_at[2];
-	uint32_t g_gen; /* apply_gen of g_*[1] */
+	uint64_t g_t; /* local time of the last xf_engine_dst_global() (g_seq) */
 	/*
 	 * Proxies the cap is split over until the others' first summary for it
 	 * (xf_engine_share_peers() at creation); 1: not split.  Control thread.
@@ -170,8 +165,6 @@ struct xf_engine {
 	struct dp_mem *mem;
 	struct dp_tab pairs, dsts, devs;
 	uint64_t npairs, ndsts, ndevs; /* live records.  Atomic. */
-	uint32_t collect_gen; /* control thread: xf_engine_collect() calls */
-	uint32_t apply_gen; /* control thread: xf_engine_apply_end() calls */
 	uint64_t share_last; /* control thread: time of the last xf_engine_share() */
 	bool share_ticked; /* control thread: share_last is set */
 	uint32_t share_peers; /* proxies sharing a budget (xf_engine_share_peers); atomic */

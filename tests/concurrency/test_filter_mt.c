@@ -268,7 +268,7 @@ static size_t sync_like_round(struct cctx *cc, uint64_t *sum, uint64_t iter)
 		uint64_t ts1 = (i + iter) % 3 ? v->ts1 + (v->ts2 - v->ts1) / 2 : v->ts1 - MS;
 
 		xf_engine_pair_apply(s->e, v, c, ts1, v->ts2);
-		xf_engine_dst_apply(s->e, v->key.dst, c * 3, ts1, v->ts2);
+		xf_engine_dst_global(s->e, v->key.dst, c * 2, ts1, c * XF_RATE_ONE, v->ts2);
 	}
 	cc->applied_dsts += xf_engine_apply_end(s->e);
 	return n;

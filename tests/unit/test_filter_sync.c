@@ -197,7 +197,7 @@ static void test_pair_apply_restart_wins(void **state)
 
 	at.key = gone;
 	assert_false(xf_engine_pair_apply(f->e, &at, 1, T0, T0));
-	assert_false(xf_engine_dst_apply(f->e, gone.dst, 1, T0, T0));
+	assert_false(xf_engine_dst_global(f->e, gone.dst, 1, T0, 0, T0));
 }
 
 /* ts1* stays the minimum when the master moves a pair's start. */
@@ -226,74 +226,68 @@ static void test_apply_resorts(void **state)
 }
 
 /*
- * The paper's point: each proxy's own view of a destination is under T_F2,
- * the sum over proxies is not; the master's window makes workers drop.
+ * The other proxies' part of a destination (xf_engine_dst_global()) is
+ * added to this proxy's own count: a destination each proxy alone sees
+ * under T_F2 is judged by the sum, from the earliest start.
  */
 static void test_dst_global_window(void **state)
 {
 	struct fx *f = *state;
-	struct xf_key a = key(1, "198.19.0.5"), other = key(2, "198.19.0.6");
-	struct xf_dst_view v;
+	struct xf_key a = key(1, "198.19.0.5"), b = key(1, "198.19.0.6"),
+		      other = key(2, "198.19.0.9");
 	uint64_t t = T0;
+	struct xf_dst_view v;
 
-	/* 50 packets/s locally, T_F2 = 100: admitted. */
 	for (int i = 0; i < 50; i++, t += MS(20))
 		assert_int_equal(filt(f, &a, t), XF_PASS);
 	assert_int_equal(collect(f, XF_COLLECT_TOUCHED), 1);
-	/* The master saw 150 packets since T0 from three proxies. */
-	assert_true(xf_engine_dst_apply(f->e, a.dst, 150, T0, t));
+	/* The others hold 100 since T0: 150 in all over 1 s. */
+	assert_true(xf_engine_dst_global(f->e, a.dst, 100, T0, 0, t));
 	v = dst(f, &a);
 	assert_int_equal(v.g_ts1, T0);
 	assert_int_equal(v.g_count, 150);
 	/* (150 + 1) / 1 s > 100/s: dropped, and the local view alone would pass. */
 	assert_int_equal(filt(f, &a, t), XF_DROP_DST);
 	assert_int_equal(dst(f, &a).admitted, 50);
-	/* Admitted packets here count on top of the master's figure. */
-	assert_true(xf_engine_dst_apply(f->e, a.dst, 40, T0, t));
+	/* Admitted packets here count on top of the others' figure. */
+	assert_true(xf_engine_dst_global(f->e, a.dst, 0, T0, 0, t));
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(filt(f, &a, t + MS(i)), XF_PASS);
-	assert_int_equal(dst(f, &a).g_count, 50);
+	assert_int_equal(dst(f, &a).g_count, 60);
 	/* Within T_T3 of the global start nothing is judged. */
-	assert_true(xf_engine_dst_apply(f->e, a.dst, 1000000, t, t));
-	assert_int_equal(filt(f, &a, t + MS(50)), XF_PASS);
-	assert_int_equal(filt(f, &a, t + MS(150)), XF_DROP_DST);
+	assert_int_equal(filt(f, &b, t), XF_PASS);
+	assert_true(xf_engine_dst_global(f->e, b.dst, 1000000, t, 0, t));
+	assert_int_equal(filt(f, &b, t + MS(50)), XF_PASS);
+	assert_int_equal(filt(f, &b, t + MS(150)), XF_DROP_DST);
 	/* Another destination is not affected. */
 	assert_int_equal(filt(f, &other, t + MS(150)), XF_PASS);
 }
 
 /*
- * The other proxies' rate, learnt from two rounds, carries the global view
- * forward while the master is silent: the fast path keeps enforcing.
+ * The other proxies' rate carries the global view forward while the store
+ * is silent: the fast path keeps enforcing, for at most T_T4.
  */
 static void test_dst_others_rate(void **state)
 {
 	struct fx *f = *state;
 	struct xf_key a = key(1, "198.19.0.7");
+	struct xf_params p;
 	uint64_t t = T0, t2;
-	int i;
 
-	for (i = 0; i < 10; i++, t += MS(100)) /* 10 packets/s here */
+	for (int i = 0; i < 20; i++, t += MS(100)) /* 10 packets/s here */
 		assert_int_equal(filt(f, &a, t), XF_PASS);
 	assert_int_equal(collect(f, XF_COLLECT_TOUCHED), 1);
-	assert_true(xf_engine_dst_apply(f->e, a.dst, 10, T0, t));
-	xf_engine_apply_end(f->e);
-	for (i = 0; i < 10; i++, t += MS(100))
-		assert_int_equal(filt(f, &a, t), XF_PASS);
-	assert_int_equal(collect(f, XF_COLLECT_TOUCHED), 1);
-	/* The master gained 10 of ours and 80 from elsewhere in that second. */
-	assert_true(xf_engine_dst_apply(f->e, a.dst, 100, T0, t));
-	xf_engine_apply_end(f->e);
+	/* The others: 80 since T0, going on at 80/s. */
+	assert_true(xf_engine_dst_global(f->e, a.dst, 80, T0, 80 * XF_RATE_ONE, t));
 	assert_int_equal(dst(f, &a).g_rate, 80);
 	t2 = t;
 	/*
-	 * The master falls silent.  T_F2 = 40/s.  3 s later, by the last global
-	 * figure alone: (100 + 1) / 5 s = 20/s, admitted; with the others going on
-	 * at 80/s for those 3 s: (100 + 1 + 240) / 5 s = 68/s: dropped.  Long
-	 * after (the estimate stops at T_T4 = 60 s): (100 + 1 + 4800) / 202 s =
-	 * 24/s: admitted.
+	 * The store falls silent.  T_F2 = 40/s.  3 s later, by the last global
+	 * figure alone: (80 + 20 + 1) / 5 s = 20/s, admitted; with the others
+	 * going on at 80/s for those 3 s: (80 + 20 + 1 + 240) / 5 s = 68/s:
+	 * dropped; 30 s later still (78/s).  Long after (the estimate stops at
+	 * T_T4 = 60 s): (80 + 20 + 1 + 4800) / 202 s = 24/s: admitted.
 	 */
-	struct xf_params p;
-
 	xf_engine_get_params(f->e, &p);
 	p.tf2_pps = 40;
 	assert_int_equal(xf_engine_set_params(f->e, &p), 0);
