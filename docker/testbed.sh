@@ -28,6 +28,13 @@ for a in "$@"; do
 		;;
 	esac
 done
+# One testbed at a time on this machine: the project name, the addresses and the bridges are
+# fixed, so a second run's start-up teardown would remove the first one's containers.
+exec 9>"${XDK_LOCK:-/run/lock/xpro-docker-testbed.lock}"
+if ! flock -n 9; then
+	echo "docker-testbed: another run holds the lock; waiting for it" >&2
+	flock 9
+fi
 # The store the proxies sync through: its services, and how the proxies are started (the
 # cluster run does not start the master the proxies' depends_on names).
 export XDK_STORE=${XDK_STORE:-redis}
