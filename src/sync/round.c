@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "sync/dst.h"
@@ -38,8 +39,18 @@ struct retry {
 
 /* Open-addressing index of the round's destinations (dst -> mine[i]). */
 struct dst_index {
-	uint32_t *slot; /* i + 1; 0: empty */
+	uint64_t *slot; /* the hash's top 32 bits, then i + 1; 0: empty */
 	size_t mask;
+};
+
+/*
+ * What the walk over the pairs touches per pair, kept apart from struct
+ * sync_dst_mine so that a million pairs over 100k destinations hit a few MB,
+ * not every entry's hundred bytes: the destination (to compare) and its
+ * latest ts2.
+ */
+struct dst_key {
+	uint64_t a, b;
 };
 
 struct sync_round {
@@ -74,6 +85,8 @@ struct sync_round {
 	/* The round's working sets, reused. */
 	struct sync_dst_mine *mine;
 	struct sync_dst_sum *sum;
+	struct dst_key *keys;
+	uint64_t *ts2v;
 	size_t n, cap;
 	struct dst_index ix;
 	struct sync_handoff_pair *hw, *hro;
@@ -241,6 +254,8 @@ void sync_round_free(struct sync_round *r)
 	sync_dst_free(r->dst);
 	free(r->mine);
 	free(r->sum);
+	free(r->keys);
+	free(r->ts2v);
 	free(r->ix.slot);
 	free(r->hw);
 	free(r->hro);
@@ -304,26 +319,33 @@ static int ix_reset(struct dst_index *ix, size_t want)
 	return 0;
 }
 
-/* The round's entry for dst (created), or NULL when out of room. */
-static struct sync_dst_mine *dst_entry(struct sync_round *r, const uint8_t dst[16])
+/* The index of the round's entry for dst (created), or -1 when out of room. */
+static ssize_t dst_entry(struct sync_round *r, const uint8_t dst[16])
 {
-	size_t h = (size_t)hash_dst(dst) & r->ix.mask;
+	uint64_t hv = hash_dst(dst), tag = hv & 0xffffffff00000000ULL;
+	size_t h = (size_t)hv & r->ix.mask;
+	struct dst_key k;
 
+	memcpy(&k, dst, 16);
 	for (;; h = (h + 1) & r->ix.mask) {
-		uint32_t s = r->ix.slot[h];
+		uint64_t s = r->ix.slot[h];
+		size_t i = (size_t)(uint32_t)s;
 
 		if (!s)
 			break;
-		if (!memcmp(r->mine[s - 1].dst, dst, 16))
-			return &r->mine[s - 1];
+		if ((s & 0xffffffff00000000ULL) == tag && r->keys[i - 1].a == k.a &&
+		    r->keys[i - 1].b == k.b)
+			return (ssize_t)(i - 1);
 	}
 	/* Keep the index at most half full; grow() sized it for every destination. */
 	if (r->n == r->cap || 2 * (r->n + 1) > r->ix.mask + 1)
-		return NULL;
-	r->ix.slot[h] = (uint32_t)(r->n + 1);
+		return -1;
+	r->ix.slot[h] = tag | (uint64_t)(r->n + 1);
+	r->keys[r->n] = k;
+	r->ts2v[r->n] = 0;
 	memset(&r->mine[r->n], 0, sizeof(r->mine[r->n]));
 	memcpy(r->mine[r->n].dst, dst, 16);
-	return &r->mine[r->n++];
+	return (ssize_t)r->n++;
 }
 
 static int grow_array(void **p, size_t *cap, size_t need, size_t size)
@@ -345,12 +367,16 @@ static int grow_array(void **p, size_t *cap, size_t need, size_t size)
 
 static int grow(struct sync_round *r, size_t dsts)
 {
-	size_t cap = r->cap, cap2 = r->cap;
+	size_t cap = r->cap, cap2 = r->cap, cap3 = r->cap, cap4 = r->cap;
 
 	if (grow_array((void **)&r->mine, &cap, dsts, sizeof(*r->mine)) ||
-	    grow_array((void **)&r->sum, &cap2, cap, sizeof(*r->sum)))
+	    grow_array((void **)&r->sum, &cap2, cap, sizeof(*r->sum)) ||
+	    grow_array((void **)&r->keys, &cap3, cap, sizeof(*r->keys)) ||
+	    grow_array((void **)&r->ts2v, &cap4, cap, sizeof(*r->ts2v)))
 		return -ENOMEM;
 	r->cap = cap < cap2 ? cap : cap2;
+	r->cap = r->cap < cap3 ? r->cap : cap3;
+	r->cap = r->cap < cap4 ? r->cap : cap4;
 	return ix_reset(&r->ix, r->cap);
 }
 
@@ -373,18 +399,18 @@ static void add_pair(const struct xf_pair_view *v, void *arg)
 {
 	struct collect_ctx *cc = arg;
 	struct sync_round *r = cc->r;
-	struct sync_dst_mine *m;
 	uint64_t ts2 = to_shared_us(r, v->ts2);
+	ssize_t i;
 
 	/* The delta is ours now: it joins the exact total whatever happens next. */
 	r->local += v->dc;
-	m = dst_entry(r, v->key.dst);
-	if (!m) {
+	i = dst_entry(r, v->key.dst);
+	if (i < 0) {
 		cc->err = -ENOMEM;
 		return;
 	}
-	if (ts2 > m->ts2)
-		m->ts2 = ts2;
+	if (ts2 > r->ts2v[i])
+		r->ts2v[i] = ts2;
 	if (heavy(r, v) && !grow_array((void **)&r->hw, &r->hw_cap, r->nhw + 1, sizeof(*r->hw))) {
 		struct sync_handoff_pair *h = &r->hw[r->nhw++];
 
@@ -419,12 +445,12 @@ static int cmp_u32(const void *a, const void *b)
 static void add_share(const struct xf_share_view *v, void *arg)
 {
 	struct collect_ctx *cc = arg;
-	struct sync_dst_mine *m = dst_entry(cc->r, v->dst);
+	ssize_t i = dst_entry(cc->r, v->dst);
 
-	if (!m)
+	if (i < 0)
 		return; /* this destination's summary waits for the next round */
-	m->has_share = true;
-	m->sh = *v;
+	cc->r->mine[i].has_share = true;
+	cc->r->mine[i].sh = *v;
 }
 
 /*
@@ -454,6 +480,7 @@ static int collect(struct sync_round *r, uint64_t now)
 		struct sync_dst_mine *m = &r->mine[i];
 		struct xf_dst_local l;
 
+		m->ts2 = r->ts2v[i];
 		if (!xf_engine_dst_local(r->e, m->dst, now, &l))
 			continue; /* retired since: publish an empty window */
 		m->c = l.count;
