@@ -24,7 +24,6 @@
 #include "sync/keys.h"
 #include "sync/load.h"
 #include "sync/lua.h"
-#include "sync/merge.h"
 #include "sync/round.h"
 #include "sync/store.h"
 
@@ -104,7 +103,7 @@ struct sync_round {
 	struct sync_round_stats st;
 };
 
-static const char *const state_names[] = { "up", "down", "stale", "conflict" };
+static const char *const state_names[] = { "up", "down", "conflict" };
 
 const char *sync_state_name(enum sync_state s)
 {

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * One proxy's sync round: Algorithm 1 every period t, between the filter
- * engine and the Redis master.  Collect the pairs touched since the last
- * round, merge them on the master (merge.h), adopt the master's pair and
- * destination windows in the engine, publish W and read the others'.
+ * engine and the store (one Redis or a Redis Cluster, store.h).  Collect the
+ * pairs touched since the last round, publish W, this proxy's exact total
+ * and one entry per destination touched (dst.h), read the other proxies'
+ * entries and the handoff records of devices new here, and give the engine
+ * the global picture.
  *
  * The fast path never waits for any of this: a round runs on the control
- * thread, every Redis call is bounded (redis.h), and while the master is
- * away the workers keep enforcing with local counts and the last global
- * view.  Deltas stay in the round's request until the master acknowledges
- * them, and the request is retried unchanged, so an outage neither loses
- * nor repeats a packet.  docs/sync.md, "The round".
+ * thread, every Redis call is bounded, and while the store is away the
+ * workers keep enforcing with local counts and the last global view.  Every
+ * value written is absolute, so a failed round is simply followed by the
+ * next one: nothing is lost or counted twice.  docs/sync.md, "The
+ * destination round".
  *
  * Threads: the proxy's control thread (the engine's one control thread).
  */
@@ -54,7 +56,6 @@ struct sync_round_cfg {
 enum sync_state {
 	SYNC_STATE_UP = 0, /* the last round merged */
 	SYNC_STATE_DOWN, /* the master cannot be reached; retrying with backoff */
-	SYNC_STATE_STALE, /* the master is a new instance: re-seeding it */
 	SYNC_STATE_CONFLICT, /* another process uses our proxy id (operator error) */
 };
 const char *sync_state_name(enum sync_state s);

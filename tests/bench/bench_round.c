@@ -72,13 +72,13 @@
 #include <hiredis/hiredis.h>
 #include <urcu.h>
 
+#include "bench_args.h"
 #include "xpro/filter.h"
 #include "sync/dst.h"
 #include "sync/round.h"
 #include "sync/store.h"
 
 #define MAX_TRIALS 15
-#define MAX_SIZES 8
 #define MAX_SRV 3 /* the unix-socket server, then up to 2 cluster masters */
 #define SEED 0x5eed5eed5eedULL
 #define PERIOD_MS 100 /* t: the simulated time between rounds */
@@ -950,22 +950,6 @@ static void bench_cluster(int trials)
 }
 
 /* --- main ---------------------------------------------------------------------- */
-
-static int parse_sizes(const char *s, size_t *v)
-{
-	int k = 0;
-	char *end;
-
-	while (*s && k < MAX_SIZES) {
-		unsigned long long x = strtoull(s, &end, 10);
-
-		if (end == s || !x || (*end && *end != ','))
-			return -1;
-		v[k++] = (size_t)x;
-		s = *end ? end + 1 : end;
-	}
-	return k;
-}
 
 static void usage(void)
 {

@@ -37,12 +37,12 @@
 
 #include <hiredis/hiredis.h>
 
+#include "bench_args.h"
 #include "xpro/filter.h"
 #include "sync/merge.h"
 #include "sync/redis.h"
 
 #define MAX_TRIALS 15
-#define MAX_SIZES 8
 #define SEED 0x5eed5eed5eedULL
 #define STEADY_GAP_NS 100000000ULL /* the steady round's packets come 100 ms later */
 
@@ -356,22 +356,6 @@ out_free:
 	}
 	free(in);
 	free(out);
-}
-
-static int parse_sizes(const char *s, size_t *v)
-{
-	int k = 0;
-	char *end;
-
-	while (*s && k < MAX_SIZES) {
-		unsigned long long x = strtoull(s, &end, 10);
-
-		if (end == s || !x || (*end && *end != ','))
-			return -1;
-		v[k++] = (size_t)x;
-		s = *end ? end + 1 : end;
-	}
-	return k;
 }
 
 static void usage(void)

@@ -392,7 +392,7 @@ const struct px_ctr px_ctrs[] = {
 	{ .name = "state",
 	  INFO,
 	  P(sync_state),
-	  .help = "\"up\", \"down\", \"stale\" (re-seeding a new master) or \"conflict\" (the "
+	  .help = "\"up\", \"down\" or \"conflict\" (the "
 		  "proxy id is taken)." },
 	{ .name = "rounds",
 	  .prom = "sync_rounds_total",
