@@ -227,8 +227,8 @@ bool xf_engine_pair_apply(struct xf_engine *e, const struct xf_pair_view *at, ui
 			  uint64_t ts1, uint64_t ts2);
 
 /*
- * The destination round (docs/sync.md, "The destination round").  Control
- * thread.  xf_engine_dst_local(): this proxy's window towards dst (c*,
+ * The destination round (docs/sync.md, "The destination round"; also
+ * xf_engine_dst_round() below).  Control thread.  xf_engine_dst_local(): this proxy's window towards dst (c*,
  * ts1*), what it admitted there ever, and its admitted rate over about the
  * last second (XF_RATE_ONE per packet/s; the first call estimates it from
  * the window).  False when dst has no local pair.
@@ -250,6 +250,10 @@ bool xf_engine_dst_local(struct xf_engine *e, const uint8_t dst[16], uint64_t no
 bool xf_engine_dst_global(struct xf_engine *e, const uint8_t dst[16], uint64_t c, uint64_t ts1,
 			  uint64_t rate, uint64_t now_ns);
 
+/* The same, on the record xf_engine_dst_round() named (see there). */
+void xf_engine_dst_global_ref(struct xf_engine *e, void *ref, uint64_t c, uint64_t ts1,
+			      uint64_t rate, uint64_t now_ns);
+
 /* Control thread: finish a round of applies (re-sorts destinations whose
  * pairs' starts moved, so that ts1* is their minimum again).  Returns how
  * many destinations were re-sorted. */
@@ -261,6 +265,13 @@ size_t xf_engine_apply_end(struct xf_engine *e);
  * returns after an RCU grace period (call_rcu).  Returns pairs freed.
  */
 size_t xf_engine_reclaim(struct xf_engine *e, uint64_t now_ns);
+
+/*
+ * The same without waiting for a harvest: pairs idle for longer than T_T1
+ * go with whatever delta they hold (for callers that take exact totals from
+ * xf_engine_admitted(), not from harvested deltas: the destination round).
+ */
+size_t xf_engine_reclaim_idle(struct xf_engine *e, uint64_t now_ns);
 
 /*
  * Control thread: the pair's packets were seen until ts_ns although the
@@ -342,6 +353,8 @@ size_t xf_engine_share_foreach(struct xf_engine *e,
  * dst has no local pair.
  */
 bool xf_engine_share_apply(struct xf_engine *e, const struct xf_share_view *others);
+/* The same on a record xf_engine_dst_round() named (others->dst unused). */
+void xf_engine_share_apply_ref(struct xf_engine *e, void *ref, const struct xf_share_view *others);
 
 /*
  * Control thread: how many proxies share every destination's budget (this one
@@ -351,6 +364,50 @@ bool xf_engine_share_apply(struct xf_engine *e, const struct xf_share_view *othe
  * all proxies before they have exchanged a summary.
  */
 void xf_engine_share_peers(struct xf_engine *e, uint32_t proxies);
+
+/*
+ * The destination round (docs/sync.md, "The destination round").  Control
+ * thread.  xf_engine_dst_round(): every destination seen since the last call
+ * (a packet admitted or dropped there) and, under the fair policy, every one
+ * with a share summary; with XF_COLLECT_ALL every live one.  fn sees this
+ * proxy's window (c*, ts1*, and ts2* to about a millisecond), its admitted rate as
+ * xf_engine_dst_local() measures it, and ref, which names the record for
+ * xf_engine_dst_global_ref() and xf_engine_share_apply_ref() while the caller
+ * stays inside one rcu_read_lock() section (a retired destination's record
+ * takes the writes and is freed after it).  O(destinations), no pair walked.
+ */
+struct xf_dst_round {
+	uint8_t dst[16];
+	uint64_t count, ts1, ts2, rate;
+	bool has_share; /* fair policy: share holds this proxy's summary */
+	struct xf_share_view share;
+	void *ref;
+};
+size_t xf_engine_dst_round(struct xf_engine *e, unsigned flags, uint64_t now_ns,
+			   void (*fn)(const struct xf_dst_round *, void *), void *arg);
+
+/*
+ * Control thread: packets admitted by every worker of the engine, ever
+ * (freed workers included).  The exact total the sync layer publishes.
+ */
+uint64_t xf_engine_admitted(struct xf_engine *e);
+
+/*
+ * Handoff (docs/sync.md, "Pairs follow their device").  A pair is heavy when
+ * its window holds at least T_F1 x max(window, T_T3) / XF_HEAVY_DIV packets.
+ * Control thread.  xf_engine_heavy(): fn sees every live heavy pair;
+ * xf_engine_new_pairs(): every pair created since the last call (view.fresh
+ * set), each once.  Both learn from notes the workers leave when they create
+ * a pair or its count reaches the threshold, so their cost grows with the
+ * heavy and the new pairs, not with all of them (a worker whose notes
+ * overflowed makes the next call walk the pairs once).  Return how many fn
+ * saw.
+ */
+#define XF_HEAVY_DIV 4
+size_t xf_engine_heavy(struct xf_engine *e, void (*fn)(const struct xf_pair_view *, void *),
+		       void *arg);
+size_t xf_engine_new_pairs(struct xf_engine *e, void (*fn)(const struct xf_pair_view *, void *),
+			   void *arg);
 
 struct xf_engine_stats {
 	uint64_t pairs, dsts, devs; /* live records */

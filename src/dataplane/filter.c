@@ -216,6 +216,20 @@ void xf_dst_unlink(struct xf_engine *e, struct xf_pair *pr)
 	call_rcu(&d->rcu, dst_free_cb);
 }
 
+/* Tell the control thread about a pair (struct xf_note); a full ring is remembered. */
+static void note(struct xf_worker *w, const struct xf_key *k, uint32_t kind)
+{
+	uint32_t h = w->note_head, t = __atomic_load_n(&w->note_tail, __ATOMIC_ACQUIRE);
+
+	if (h - t >= XF_NOTES) {
+		if (!XF_LOAD(w->note_lost))
+			XF_STORE(w->note_lost, 1);
+		return;
+	}
+	w->notes[h & (XF_NOTES - 1)] = (struct xf_note){ *k, kind };
+	__atomic_store_n(&w->note_head, h + 1, __ATOMIC_RELEASE);
+}
+
 /*
  * Step 1 for a new pair, under its device's lock: look again (another worker
  * may have created it), check the caps, create it with ts1 = ts2 = t.
@@ -254,6 +268,7 @@ static struct xf_pair *pair_create(struct xf_worker *w, const struct xf_key *k, 
 		goto out_unlink;
 	dv->npairs++;
 	xf_count(&w->st.pairs_created);
+	note(w, k, XF_NOTE_NEW);
 	goto out_unlock;
 
 out_unlink:
@@ -497,6 +512,9 @@ again:
 	}
 
 	d = pr->dst;
+	/* The destination was seen (the round publishes what was), to a grain. */
+	if (t > XF_LOAD(d->ts2) + XF_DST_TS2_GRAIN)
+		XF_STORE(d->ts2, t);
 	if (rt->policy == XF_POLICY_FAIR) {
 		v = filter_fair(w, rt, pr, t);
 		if (v != XF_PASS)
@@ -533,8 +551,12 @@ admit:
 		goto again;
 	}
 	/* A pair retired since the add above has left the destination's sum. */
-	if (!(__atomic_fetch_add(&pr->c, 1, __ATOMIC_RELAXED) & XF_DEAD))
+	old = __atomic_fetch_add(&pr->c, 1, __ATOMIC_RELAXED);
+	if (!(old & XF_DEAD)) {
 		__atomic_fetch_add(&d->csum, 1, __ATOMIC_RELAXED);
+		if (old + 1 == rt->heavy_c)
+			note(w, &pr->key, XF_NOTE_HEAVY);
+	}
 	__atomic_fetch_add(&d->adm, 1, __ATOMIC_RELAXED);
 	v = XF_PASS;
 out:
@@ -584,9 +606,9 @@ unsigned xf_filter_burst(struct xf_worker *w, const struct xf_key *keys, uint8_t
 		for (unsigned i = 0; i < m; i++) {
 			pr[i] = dp_tab_find(&e->pairs, h[i], xf_pair_eq, &k[i]);
 			if (pr[i]) {
+				/* Line two holds ts2 (and the fair policy's limiters). */
 				__builtin_prefetch(pr[i]->dst);
-				if (fair)
-					__builtin_prefetch((const char *)pr[i]->dst + 64);
+				__builtin_prefetch((const char *)pr[i]->dst + 64);
 			}
 		}
 		for (unsigned i = 0; i < m; i++)
@@ -599,15 +621,32 @@ unsigned xf_filter_burst(struct xf_worker *w, const struct xf_key *keys, uint8_t
 
 struct xf_worker *xf_worker_new(struct xf_engine *e)
 {
-	struct xf_worker *w = calloc(1, sizeof(*w));
+	struct xf_worker *w = aligned_alloc(64, sizeof(*w));
 
-	if (w)
-		w->e = e;
+	if (!w)
+		return NULL;
+	memset(w, 0, sizeof(*w));
+	w->e = e;
+	pthread_mutex_lock(&e->workers_lock);
+	cds_list_add(&w->node, &e->workers);
+	pthread_mutex_unlock(&e->workers_lock);
 	return w;
 }
 
 void xf_worker_free(struct xf_worker *w)
 {
+	struct xf_engine *e;
+
+	if (!w)
+		return;
+	e = w->e;
+	pthread_mutex_lock(&e->workers_lock);
+	cds_list_del(&w->node);
+	e->pass_gone += XF_LOAD(w->st.verdict[XF_PASS]);
+	/* Its unread notes go with it: the next drain walks the pairs. */
+	if (w->note_head != w->note_tail)
+		XF_STORE(e->notes_lost, 1);
+	pthread_mutex_unlock(&e->workers_lock);
 	free(w);
 }
 

@@ -58,6 +58,8 @@ struct xf_engine *xf_engine_new(const struct xf_params *p, const struct xf_limit
 	if (!e)
 		return NULL;
 	e->lim = *lim;
+	pthread_mutex_init(&e->workers_lock, NULL);
+	CDS_INIT_LIST_HEAD(&e->workers);
 	for (int i = 0; i < 4; i++)
 		e->seed[i] = splitmix64(&seed);
 	e->rt = rt_new(p);
@@ -108,6 +110,10 @@ void xf_engine_free(struct xf_engine *e)
 	dp_tab_fini(&e->pairs);
 	dp_mem_free_arena(e->mem);
 	free(e->share_buf);
+	free(e->cand);
+	free(e->fresh);
+	free(e->cand_ix);
+	pthread_mutex_destroy(&e->workers_lock);
 	free(e->rt);
 	free(e);
 }
@@ -120,6 +126,9 @@ int xf_engine_set_params(struct xf_engine *e, const struct xf_params *p)
 		return -errno;
 	old = __atomic_exchange_n(&e->rt, rt, __ATOMIC_ACQ_REL);
 	call_rcu(&old->rcu, rt_free_cb);
+	/* A new heavy_c: pairs past it that never crossed it are found by a walk. */
+	if (rt->heavy_c != old->heavy_c)
+		__atomic_store_n(&e->notes_lost, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -246,65 +255,316 @@ out:
 /* The window over which xf_engine_dst_local() measures a rate. */
 #define XF_RATE_BASE XF_NSEC_PER_SEC
 
+static void dst_local(struct xf_dst *d, uint64_t now_ns, struct xf_dst_local *out)
+{
+	uint64_t dt;
+
+	out->count = XF_LOAD(d->csum);
+	out->ts1 = XF_LOAD(d->ts1min);
+	out->admitted = XF_LOAD(d->adm);
+	dt = now_ns > d->l_t0 ? now_ns - d->l_t0 : 0;
+	if (!d->l_t0) {
+		/* No baseline yet: the window's own rate. */
+		if (now_ns > out->ts1 && out->ts1)
+			d->l_rate = (uint64_t)((unsigned __int128)out->count * XF_RATE_ONE *
+					       XF_NSEC_PER_SEC / (now_ns - out->ts1));
+		d->l_t0 = now_ns;
+		d->l_adm0 = out->admitted;
+	} else if (dt >= XF_RATE_BASE / 4) {
+		d->l_rate = (uint64_t)((unsigned __int128)(out->admitted - d->l_adm0) *
+				       XF_RATE_ONE * XF_NSEC_PER_SEC / dt);
+		if (dt >= XF_RATE_BASE) {
+			d->l_t0 = now_ns;
+			d->l_adm0 = out->admitted;
+		}
+	}
+	out->rate = d->l_rate;
+}
+
 bool xf_engine_dst_local(struct xf_engine *e, const uint8_t dst[16], uint64_t now_ns,
 			 struct xf_dst_local *out)
 {
 	struct xf_dst *d;
-	uint64_t dt;
 
 	rcu_read_lock();
 	d = dp_tab_find(&e->dsts, xf_hash_dst(e->seed, dst), xf_dst_eq, dst);
-	if (d) {
-		out->count = XF_LOAD(d->csum);
-		out->ts1 = XF_LOAD(d->ts1min);
-		out->admitted = XF_LOAD(d->adm);
-		dt = now_ns > d->l_t0 ? now_ns - d->l_t0 : 0;
-		if (!d->l_t0) {
-			/* No baseline yet: the window's own rate. */
-			if (now_ns > out->ts1 && out->ts1)
-				d->l_rate = (uint64_t)((unsigned __int128)out->count * XF_RATE_ONE *
-						       XF_NSEC_PER_SEC / (now_ns - out->ts1));
-			d->l_t0 = now_ns;
-			d->l_adm0 = out->admitted;
-		} else if (dt >= XF_RATE_BASE / 4) {
-			d->l_rate = (uint64_t)((unsigned __int128)(out->admitted - d->l_adm0) *
-					       XF_RATE_ONE * XF_NSEC_PER_SEC / dt);
-			if (dt >= XF_RATE_BASE) {
-				d->l_t0 = now_ns;
-				d->l_adm0 = out->admitted;
-			}
-		}
-		out->rate = d->l_rate;
-	}
+	if (d)
+		dst_local(d, now_ns, out);
 	rcu_read_unlock();
 	return d != NULL;
+}
+
+static void dst_global(struct xf_dst *d, uint64_t c, uint64_t ts1, uint64_t rate, uint64_t now_ns)
+{
+	uint64_t mine = XF_LOAD(d->csum), adm = __atomic_load_n(&d->adm, __ATOMIC_RELAXED);
+	uint64_t start = XF_LOAD(d->ts1min);
+	uint32_t seq;
+
+	if (start && start < ts1)
+		ts1 = start;
+	seq = __atomic_fetch_add(&d->g_seq, 1, __ATOMIC_ACQ_REL);
+	/* Global c at time t: c + mine + what is admitted here after now. */
+	XF_STORE(d->g_off, (int64_t)(c + mine) - (int64_t)adm);
+	XF_STORE(d->g_ts1, ts1);
+	XF_STORE(d->g_rate, rate / XF_RATE_ONE);
+	XF_STORE(d->g_t, now_ns);
+	__atomic_store_n(&d->g_seq, seq + 2, __ATOMIC_RELEASE);
 }
 
 bool xf_engine_dst_global(struct xf_engine *e, const uint8_t dst[16], uint64_t c, uint64_t ts1,
 			  uint64_t rate, uint64_t now_ns)
 {
 	struct xf_dst *d;
-	uint64_t mine, adm, start;
-	uint32_t seq;
 
 	rcu_read_lock();
 	d = dp_tab_find(&e->dsts, xf_hash_dst(e->seed, dst), xf_dst_eq, dst);
-	if (d) {
-		mine = XF_LOAD(d->csum);
-		adm = __atomic_load_n(&d->adm, __ATOMIC_RELAXED);
-		start = XF_LOAD(d->ts1min);
-		if (start && start < ts1)
-			ts1 = start;
-		seq = __atomic_fetch_add(&d->g_seq, 1, __ATOMIC_ACQ_REL);
-		/* Global c at time t: c + mine + what is admitted here after now. */
-		XF_STORE(d->g_off, (int64_t)(c + mine) - (int64_t)adm);
-		XF_STORE(d->g_ts1, ts1);
-		XF_STORE(d->g_rate, rate / XF_RATE_ONE);
-		XF_STORE(d->g_t, now_ns);
-		__atomic_store_n(&d->g_seq, seq + 2, __ATOMIC_RELEASE);
-	}
+	if (d)
+		dst_global(d, c, ts1, rate, now_ns);
 	rcu_read_unlock();
 	return d != NULL;
+}
+
+void xf_engine_dst_global_ref(struct xf_engine *e, void *ref, uint64_t c, uint64_t ts1,
+			      uint64_t rate, uint64_t now_ns)
+{
+	(void)e;
+	dst_global(ref, c, ts1, rate, now_ns);
+}
+
+/* --- the destination round's walk ---------------------------------------------- */
+
+struct dst_round_ctx {
+	unsigned flags;
+	bool fair;
+	uint64_t now;
+	void (*fn)(const struct xf_dst_round *, void *);
+	void *arg;
+	size_t n;
+};
+
+static int dst_round_one(void *entry, void *arg)
+{
+	struct dst_round_ctx *rc = arg;
+	struct xf_dst *d = entry;
+	uint64_t ts2 = XF_LOAD(d->ts2), adm = XF_LOAD(d->adm);
+	const struct xf_share_sum *sh = &d->sh_local;
+	struct xf_dst_round v;
+	struct xf_dst_local l;
+	bool seen = ts2 != d->r_ts2 || adm != d->r_adm;
+
+	if (XF_LOAD(d->dead))
+		return 0;
+	v.has_share = rc->fair && sh->senders;
+	if (!seen && !v.has_share && !(rc->flags & XF_COLLECT_ALL))
+		return 0;
+	d->r_ts2 = ts2;
+	d->r_adm = adm;
+	dst_local(d, rc->now, &l);
+	memcpy(v.dst, d->addr, 16);
+	v.count = l.count;
+	v.ts1 = l.ts1;
+	v.ts2 = ts2 > l.ts1 ? ts2 : l.ts1;
+	v.rate = l.rate;
+	if (v.has_share)
+		v.share = (struct xf_share_view){ .senders = sh->senders,
+						  .heavy = sh->heavy,
+						  .demand = sh->demand,
+						  .admitted = sh->admitted,
+						  .share = sh->share };
+	memcpy(v.share.dst, d->addr, 16);
+	v.ref = d;
+	rc->fn(&v, rc->arg);
+	rc->n++;
+	return 0;
+}
+
+size_t xf_engine_dst_round(struct xf_engine *e, unsigned flags, uint64_t now_ns,
+			   void (*fn)(const struct xf_dst_round *, void *), void *arg)
+{
+	struct dst_round_ctx rc = { flags, false, now_ns, fn, arg, 0 };
+
+	rcu_read_lock();
+	rc.fair = __atomic_load_n(&e->rt, __ATOMIC_CONSUME)->policy == XF_POLICY_FAIR;
+	dp_tab_for_each(&e->dsts, dst_round_one, &rc);
+	rcu_read_unlock();
+	return rc.n;
+}
+
+uint64_t xf_engine_admitted(struct xf_engine *e)
+{
+	struct xf_worker *w;
+	uint64_t n;
+
+	pthread_mutex_lock(&e->workers_lock);
+	n = e->pass_gone;
+	cds_list_for_each_entry (w, &e->workers, node)
+		n += XF_LOAD(w->st.verdict[XF_PASS]);
+	pthread_mutex_unlock(&e->workers_lock);
+	return n;
+}
+
+/* --- notes: handoff candidates and new pairs ----------------------------------- */
+
+static bool push_key(struct xf_key **a, size_t *n, size_t *cap, const struct xf_key *k)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? 2 * *cap : 1024;
+		struct xf_key *p = realloc(*a, nc * sizeof(**a));
+
+		if (!p)
+			return false;
+		*a = p;
+		*cap = nc;
+	}
+	(*a)[(*n)++] = *k;
+	return true;
+}
+
+struct walk_notes_ctx {
+	struct xf_engine *e;
+	uint64_t heavy_c;
+	bool ok;
+};
+
+/* A ring overflowed: every pair that may be a candidate or new, from the table. */
+static int walk_notes_one(void *entry, void *arg)
+{
+	struct walk_notes_ctx *wc = arg;
+	struct xf_engine *e = wc->e;
+	struct xf_pair *pr = entry;
+
+	if (XF_LOAD(pr->dc) & XF_DEAD)
+		return 0;
+	if ((XF_LOAD(pr->c) & ~XF_DEAD) >= wc->heavy_c)
+		wc->ok &= push_key(&e->cand, &e->ncand, &e->cand_cap, &pr->key);
+	if (XF_LOAD(pr->mark) & XF_MARK_FRESH)
+		wc->ok &= push_key(&e->fresh, &e->nfresh, &e->fresh_cap, &pr->key);
+	return 0;
+}
+
+/* Control thread: what the workers noted since the last drain. */
+static void drain_notes(struct xf_engine *e)
+{
+	struct xf_worker *w;
+	bool lost = __atomic_exchange_n(&e->notes_lost, 0, __ATOMIC_RELAXED);
+
+	pthread_mutex_lock(&e->workers_lock);
+	cds_list_for_each_entry (w, &e->workers, node) {
+		uint32_t t = w->note_tail, h = __atomic_load_n(&w->note_head, __ATOMIC_ACQUIRE);
+
+		for (; t != h; t++) {
+			const struct xf_note *nt = &w->notes[t & (XF_NOTES - 1)];
+			bool ok =
+				nt->kind == XF_NOTE_HEAVY
+					? push_key(&e->cand, &e->ncand, &e->cand_cap, &nt->key)
+					: push_key(&e->fresh, &e->nfresh, &e->fresh_cap, &nt->key);
+
+			lost |= !ok;
+		}
+		__atomic_store_n(&w->note_tail, t, __ATOMIC_RELEASE);
+		lost |= __atomic_exchange_n(&w->note_lost, 0, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&e->workers_lock);
+	if (lost) {
+		struct walk_notes_ctx wc = { e, 0, true };
+
+		wc.heavy_c = __atomic_load_n(&e->rt, __ATOMIC_CONSUME)->heavy_c;
+		e->nfresh = 0; /* the walk finds them all again */
+		dp_tab_for_each(&e->pairs, walk_notes_one, &wc);
+		if (!wc.ok)
+			__atomic_store_n(&e->notes_lost, 1, __ATOMIC_RELAXED); /* try again */
+	}
+}
+
+static bool heavy_now(const struct xf_rt *rt, const struct xf_pair_view *v)
+{
+	uint64_t win = v->ts2 > v->ts1 ? v->ts2 - v->ts1 : 0;
+
+	if (win < rt->tt3)
+		win = rt->tt3;
+	return v->count >= 2 && (unsigned __int128)v->count * XF_NSEC_PER_SEC * XF_HEAVY_DIV >=
+					(unsigned __int128)rt->tf1 * win;
+}
+
+/*
+ * Candidates stay while their window holds heavy_c (a restart takes them out
+ * until they cross it again); duplicates go through a small index.
+ */
+size_t xf_engine_heavy(struct xf_engine *e, void (*fn)(const struct xf_pair_view *, void *),
+		       void *arg)
+{
+	const struct xf_rt *rt;
+	size_t w = 0, n = 0, cap = 16;
+	uint32_t *ix;
+
+	rcu_read_lock();
+	drain_notes(e);
+	rt = __atomic_load_n(&e->rt, __ATOMIC_CONSUME);
+	while (cap < 2 * e->ncand)
+		cap *= 2;
+	if (cap > e->cand_ix_cap) {
+		ix = realloc(e->cand_ix, cap * sizeof(*ix));
+		if (!ix) {
+			rcu_read_unlock();
+			return 0; /* the candidates wait for the next call */
+		}
+		e->cand_ix = ix;
+		e->cand_ix_cap = cap;
+	}
+	ix = e->cand_ix;
+	memset(ix, 0, cap * sizeof(*ix));
+	for (size_t i = 0; i < e->ncand; i++) {
+		const struct xf_key *k = &e->cand[i];
+		uint64_t h = xf_hash_pair(e->seed, k);
+		struct xf_pair *pr = dp_tab_find(&e->pairs, h, xf_pair_eq, k);
+		struct xf_pair_view v;
+		size_t j;
+
+		if (!pr || (XF_LOAD(pr->c) & ~XF_DEAD) < rt->heavy_c)
+			continue;
+		for (j = h & (cap - 1); ix[j]; j = (j + 1) & (cap - 1))
+			if (!memcmp(&e->cand[ix[j] - 1], k, sizeof(*k)))
+				break;
+		if (ix[j])
+			continue; /* a duplicate */
+		e->cand[w] = *k;
+		ix[j] = (uint32_t)++w;
+		pair_view(pr, &v);
+		if (heavy_now(rt, &v)) {
+			fn(&v, arg);
+			n++;
+		}
+	}
+	e->ncand = w;
+	rcu_read_unlock();
+	return n;
+}
+
+size_t xf_engine_new_pairs(struct xf_engine *e, void (*fn)(const struct xf_pair_view *, void *),
+			   void *arg)
+{
+	size_t n = 0;
+
+	rcu_read_lock();
+	drain_notes(e);
+	for (size_t i = 0; i < e->nfresh; i++) {
+		const struct xf_key *k = &e->fresh[i];
+		struct xf_pair *pr =
+			dp_tab_find(&e->pairs, xf_hash_pair(e->seed, k), xf_pair_eq, k);
+		struct xf_pair_view v;
+
+		/* Once: the mark goes with the first hand-out. */
+		if (!pr || !(__atomic_fetch_and(&pr->mark, ~XF_MARK_FRESH, __ATOMIC_RELAXED) &
+			     XF_MARK_FRESH))
+			continue;
+		pair_view(pr, &v);
+		v.fresh = true;
+		fn(&v, arg);
+		n++;
+	}
+	e->nfresh = 0;
+	rcu_read_unlock();
+	return n;
 }
 
 /* Merge two ts1-sorted, NULL-terminated chains (next only); a's first on ties. */
@@ -392,6 +652,7 @@ struct reclaim_ctx {
 	struct xf_engine *e;
 	uint64_t now, tt1;
 	size_t n;
+	bool unharvested; /* xf_engine_reclaim_idle(): whatever dc holds */
 };
 
 static int reclaim_one(void *entry, void *arg)
@@ -410,6 +671,13 @@ static int reclaim_one(void *entry, void *arg)
 	 * live and counted or gone and uncounted.
 	 */
 	xf_dev_lock(dv);
+	if (rc->unharvested) {
+		zero = XF_LOAD(pr->dc);
+		if (zero & XF_DEAD) {
+			xf_dev_unlock(e, dv);
+			return 0;
+		}
+	}
 	if (!__atomic_compare_exchange_n(&pr->dc, &zero, XF_DEAD, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_RELAXED)) {
 		xf_dev_unlock(e, dv);
@@ -424,15 +692,25 @@ static int reclaim_one(void *entry, void *arg)
 	return 0;
 }
 
-size_t xf_engine_reclaim(struct xf_engine *e, uint64_t now_ns)
+static size_t reclaim(struct xf_engine *e, uint64_t now_ns, bool unharvested)
 {
-	struct reclaim_ctx rc = { e, now_ns, 0, 0 };
+	struct reclaim_ctx rc = { e, now_ns, 0, 0, unharvested };
 
 	rcu_read_lock();
 	rc.tt1 = __atomic_load_n(&e->rt, __ATOMIC_CONSUME)->tt1;
 	dp_tab_for_each(&e->pairs, reclaim_one, &rc);
 	rcu_read_unlock();
 	return rc.n;
+}
+
+size_t xf_engine_reclaim(struct xf_engine *e, uint64_t now_ns)
+{
+	return reclaim(e, now_ns, false);
+}
+
+size_t xf_engine_reclaim_idle(struct xf_engine *e, uint64_t now_ns)
+{
+	return reclaim(e, now_ns, true);
 }
 
 /* --- the fair share (docs/algorithm.md, "Exact semantics of fair") --------------- */
@@ -657,23 +935,33 @@ void xf_engine_share_peers(struct xf_engine *e, uint32_t proxies)
 	__atomic_store_n(&e->share_peers, proxies ? proxies : 1, __ATOMIC_RELAXED);
 }
 
+static void share_apply(struct xf_dst *d, const struct xf_share_view *others)
+{
+	struct xf_share_sum o = { others->senders, others->heavy, others->demand, others->admitted,
+				  others->share };
+
+	if (!o.senders)
+		o = (struct xf_share_sum){ 0, 0, 0, 0, XF_SHARE_NONE };
+	d->sh_others = o;
+	d->prov = 1;
+}
+
 bool xf_engine_share_apply(struct xf_engine *e, const struct xf_share_view *others)
 {
 	struct xf_dst *d;
 
 	rcu_read_lock();
 	d = dp_tab_find(&e->dsts, xf_hash_dst(e->seed, others->dst), xf_dst_eq, others->dst);
-	if (d) {
-		struct xf_share_sum o = { others->senders, others->heavy, others->demand,
-					  others->admitted, others->share };
-
-		if (!o.senders)
-			o = (struct xf_share_sum){ 0, 0, 0, 0, XF_SHARE_NONE };
-		d->sh_others = o;
-		d->prov = 1;
-	}
+	if (d)
+		share_apply(d, others);
 	rcu_read_unlock();
 	return d != NULL;
+}
+
+void xf_engine_share_apply_ref(struct xf_engine *e, void *ref, const struct xf_share_view *others)
+{
+	(void)e;
+	share_apply(ref, others);
 }
 
 /* --- views ------------------------------------------------------------------- */
@@ -722,8 +1010,11 @@ bool xf_engine_touch(struct xf_engine *e, const struct xf_key *key, uint64_t ts_
 
 	rcu_read_lock();
 	pr = dp_tab_find(&e->pairs, xf_hash_pair(e->seed, key), xf_pair_eq, key);
-	if (pr)
+	if (pr) {
 		xf_ts2_advance(pr, XF_LOAD(pr->ts2), ts_ns);
+		if (ts_ns > XF_LOAD(pr->dst->ts2))
+			XF_STORE(pr->dst->ts2, ts_ns);
+	}
 	rcu_read_unlock();
 	return pr != NULL;
 }

@@ -7,6 +7,7 @@
 #ifndef XPRO_DP_FILTER_INT_H
 #define XPRO_DP_FILTER_INT_H
 
+#include <pthread.h>
 #include <urcu.h>
 #include <urcu/list.h>
 
@@ -33,6 +34,8 @@ struct xf_rt {
 	uint64_t tt1, tt2, tt3, tt4; /* ns */
 	uint64_t tf1, tf2; /* packets/s */
 	uint64_t warn_interval; /* ns */
+	uint64_t
+		heavy_c; /* a window count that makes a pair a handoff candidate (xf_engine_heavy) */
 	/* fair policy (docs/algorithm.md, "Exact semantics of fair") */
 	uint32_t policy;
 	uint64_t tau1, tau2, taur; /* pair and destination bursts, rate time constant (ns) */
@@ -101,6 +104,8 @@ struct xf_dst {
 	 */
 	uint64_t share_int;
 	uint64_t cap_int; /* ns per packet at this proxy's cap; control thread writes */
+	/* last packet seen (admitted or dropped), to XF_DST_TS2_GRAIN.  Atomic. */
+	uint64_t ts2;
 	struct cds_list_head pairs; /* ordered by ts1, oldest first; under lock */
 	uint32_t npairs; /* under lock */
 	uint32_t dead; /* under lock: retired, do not link pairs */
@@ -118,9 +123,14 @@ struct xf_dst {
 	struct rcu_head rcu;
 	/* control thread: xf_engine_dst_local()'s rate (baseline, estimate) */
 	uint64_t l_adm0, l_t0, l_rate;
+	/* control thread: ts2 and adm when xf_engine_dst_round() last handed it out */
+	uint64_t r_ts2, r_adm;
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct xf_dst) == 320, "a destination is five cache lines");
 _Static_assert(offsetof(struct xf_dst, tat2) == 64, "hot fields in the first cache line");
+
+/* A worker stores a destination's ts2 when it moved on by more than this (ns). */
+#define XF_DST_TS2_GRAIN (1ULL << 20)
 
 /* pair->mark bits: the window restarted (Alg. 2 line 5); the pair is new. */
 #define XF_MARK_RESTART 1u
@@ -170,11 +180,43 @@ struct xf_engine {
 	uint32_t share_peers; /* proxies sharing a budget (xf_engine_share_peers); atomic */
 	uint32_t *share_buf; /* control thread: one destination's rates, for the solve */
 	size_t share_cap;
+	/* Workers, for the exact total and their notes (under workers_lock). */
+	pthread_mutex_t workers_lock;
+	struct cds_list_head workers;
+	uint64_t pass_gone; /* PASS verdicts of freed workers; under workers_lock */
+	/*
+	 * Control thread: what the notes told (filter_ctl.c, "notes").  notes_lost:
+	 * a ring overflowed or the thresholds changed: the next drain walks the
+	 * pairs instead (atomic).
+	 */
+	uint32_t notes_lost;
+	struct xf_key *cand, *fresh; /* handoff candidates; pairs created, not yet handed out */
+	size_t ncand, cand_cap, nfresh, fresh_cap;
+	uint32_t *cand_ix; /* control thread: dedup index of the candidates kept */
+	size_t cand_ix_cap;
+};
+
+/*
+ * A worker's notes to the control thread: pairs it created, pairs whose
+ * window count reached heavy_c.  One ring per worker (single producer,
+ * single consumer); a full ring sets note_lost and the control thread walks
+ * the pairs instead, so a lost note costs time, never a handoff.
+ */
+#define XF_NOTES 4096u
+enum { XF_NOTE_NEW = 1, XF_NOTE_HEAVY = 2 };
+struct xf_note {
+	struct xf_key key;
+	uint32_t kind;
 };
 
 struct xf_worker {
 	struct xf_engine *e;
 	struct xf_worker_stats st; /* written by the owner only, relaxed */
+	struct cds_list_head node; /* in e->workers */
+	uint32_t note_head __attribute__((aligned(64))); /* owner writes (release) */
+	uint32_t note_lost; /* owner sets, control thread clears */
+	uint32_t note_tail __attribute__((aligned(64))); /* control thread writes (release) */
+	struct xf_note notes[XF_NOTES] __attribute__((aligned(64)));
 };
 
 /* Bump a counter owned by one thread but read by others. */

@@ -78,6 +78,14 @@ void xf_params_compile(const struct xf_params *p, struct xf_rt *rt)
 	rt->i1 = (XF_NSEC_PER_SEC + p->tf1_pps - 1) / p->tf1_pps;
 	rt->i2 = (XF_NSEC_PER_SEC + p->tf2_pps - 1) / p->tf2_pps;
 	rt->flag_excess = (unsigned __int128)p->tf1_pps * p->tflag_ms;
+	/* The least count a heavy pair's window can hold: T_F1 x T_T3 / XF_HEAVY_DIV. */
+	{
+		unsigned __int128 h =
+			((unsigned __int128)p->tf1_pps * p->tt3_ms + 1000 * XF_HEAVY_DIV - 1) /
+			(1000 * XF_HEAVY_DIV);
+
+		rt->heavy_c = h < 2 ? 2 : h > UINT32_MAX ? UINT32_MAX : (uint64_t)h;
+	}
 	rt->src = *p;
 }
 

@@ -20,6 +20,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include <urcu.h>
+
 #include "sync/dst.h"
 #include "sync/keys.h"
 #include "sync/load.h"
@@ -29,27 +31,9 @@
 
 #define OTHERS_MAX 64
 #define OFFSET_EVERY 16 /* rounds between clock offset measurements */
-/* A pair is heavy, and its window travels with its device, above this fraction of T_F1. */
-#define HEAVY_DIV 4
 
 struct retry {
 	uint64_t next_try, backoff; /* ns; 0: no failure since the last success */
-};
-
-/* Open-addressing index of the round's destinations (dst -> mine[i]). */
-struct dst_index {
-	uint64_t *slot; /* the hash's top 32 bits, then i + 1; 0: empty */
-	size_t mask;
-};
-
-/*
- * What the walk over the pairs touches per pair, kept apart from struct
- * sync_dst_mine so that a million pairs over 100k destinations hit a few MB,
- * not every entry's hundred bytes: the destination (to compare) and its
- * latest ts2.
- */
-struct dst_key {
-	uint64_t a, b;
 };
 
 struct sync_round {
@@ -66,9 +50,9 @@ struct sync_round {
 	char replica[128];
 	struct retry rep_retry;
 	uint32_t period_ms, backoff_max_ms;
-	uint64_t tt1_us, ttl_us, fresh_us, tt3_ns, tf1_pps;
+	uint64_t tt1_us, ttl_us, fresh_us;
 
-	/* Exact totals: base (stored before this process) + harvested here. */
+	/* Exact totals: base (stored before this process) + admitted here (the engine's). */
 	uint64_t base, local, acked;
 	bool have_base;
 	/*
@@ -84,10 +68,8 @@ struct sync_round {
 	/* The round's working sets, reused. */
 	struct sync_dst_mine *mine;
 	struct sync_dst_sum *sum;
-	struct dst_key *keys;
-	uint64_t *ts2v;
+	void **refs; /* refs[i]: the engine's record of mine[i] (xf_engine_dst_round) */
 	size_t n, cap;
-	struct dst_index ix;
 	struct sync_handoff_pair *hw, *hro;
 	size_t nhw, hw_cap, hro_cap, nhro;
 	struct xf_pair_view *fresh; /* pairs new here: their device's record is read */
@@ -155,8 +137,6 @@ static void set_params(struct sync_round *r)
 	 * than T_T1 keeps it). */
 	r->ttl_us = r->tt1_us + 2000ULL * r->period_ms + 1000ULL * r->backoff_max_ms;
 	r->fresh_us = 3000ULL * r->period_ms < 1000000 ? 1000000 : 3000ULL * r->period_ms;
-	r->tt3_ns = (uint64_t)xp.tt3_ms * XF_NSEC_PER_MSEC;
-	r->tf1_pps = xp.tf1_pps;
 }
 
 static int store_open(struct sync_round *r, char *err, size_t errlen, bool *fatal)
@@ -253,9 +233,7 @@ void sync_round_free(struct sync_round *r)
 	sync_dst_free(r->dst);
 	free(r->mine);
 	free(r->sum);
-	free(r->keys);
-	free(r->ts2v);
-	free(r->ix.slot);
+	free(r->refs);
 	free(r->hw);
 	free(r->hro);
 	free(r->fresh);
@@ -279,74 +257,6 @@ static uint64_t to_local_ns(const struct sync_round *r, uint64_t shared_us)
 	return t > 0 ? (uint64_t)t : 1;
 }
 
-/*
- * Every input bit reaches the low bits the index masks with (a full 64-bit
- * finaliser, MurmurHash3's fmix64): a multiply alone leaves an IPv4
- * destination's low bits to its top ones, and a victim's /16 would fall
- * into one probe chain (700 ms a round for 10k destinations, bench_round).
- */
-static uint64_t hash_dst(const uint8_t dst[16])
-{
-	uint64_t a, b, h;
-
-	memcpy(&a, dst, 8);
-	memcpy(&b, dst + 8, 8);
-	h = a ^ (b * 0x9e3779b97f4a7c15ULL);
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static int ix_reset(struct dst_index *ix, size_t want)
-{
-	size_t cap = 1024;
-
-	while (cap < 2 * want)
-		cap *= 2;
-	if (cap - 1 != ix->mask || !ix->slot) {
-		free(ix->slot);
-		ix->slot = calloc(cap, sizeof(*ix->slot));
-		if (!ix->slot)
-			return -ENOMEM;
-		ix->mask = cap - 1;
-	} else {
-		memset(ix->slot, 0, cap * sizeof(*ix->slot));
-	}
-	return 0;
-}
-
-/* The index of the round's entry for dst (created), or -1 when out of room. */
-static ssize_t dst_entry(struct sync_round *r, const uint8_t dst[16])
-{
-	uint64_t hv = hash_dst(dst), tag = hv & 0xffffffff00000000ULL;
-	size_t h = (size_t)hv & r->ix.mask;
-	struct dst_key k;
-
-	memcpy(&k, dst, 16);
-	for (;; h = (h + 1) & r->ix.mask) {
-		uint64_t s = r->ix.slot[h];
-		size_t i = (size_t)(uint32_t)s;
-
-		if (!s)
-			break;
-		if ((s & 0xffffffff00000000ULL) == tag && r->keys[i - 1].a == k.a &&
-		    r->keys[i - 1].b == k.b)
-			return (ssize_t)(i - 1);
-	}
-	/* Keep the index at most half full; grow() sized it for every destination. */
-	if (r->n == r->cap || 2 * (r->n + 1) > r->ix.mask + 1)
-		return -1;
-	r->ix.slot[h] = tag | (uint64_t)(r->n + 1);
-	r->keys[r->n] = k;
-	r->ts2v[r->n] = 0;
-	memset(&r->mine[r->n], 0, sizeof(r->mine[r->n]));
-	memcpy(r->mine[r->n].dst, dst, 16);
-	return (ssize_t)r->n++;
-}
-
 static int grow_array(void **p, size_t *cap, size_t need, size_t size)
 {
 	size_t c = *cap ? *cap : 256;
@@ -366,17 +276,15 @@ static int grow_array(void **p, size_t *cap, size_t need, size_t size)
 
 static int grow(struct sync_round *r, size_t dsts)
 {
-	size_t cap = r->cap, cap2 = r->cap, cap3 = r->cap, cap4 = r->cap;
+	size_t cap = r->cap, cap2 = r->cap, cap3 = r->cap;
 
 	if (grow_array((void **)&r->mine, &cap, dsts, sizeof(*r->mine)) ||
 	    grow_array((void **)&r->sum, &cap2, cap, sizeof(*r->sum)) ||
-	    grow_array((void **)&r->keys, &cap3, cap, sizeof(*r->keys)) ||
-	    grow_array((void **)&r->ts2v, &cap4, cap, sizeof(*r->ts2v)))
+	    grow_array((void **)&r->refs, &cap3, cap, sizeof(*r->refs)))
 		return -ENOMEM;
 	r->cap = cap < cap2 ? cap : cap2;
 	r->cap = r->cap < cap3 ? r->cap : cap3;
-	r->cap = r->cap < cap4 ? r->cap : cap4;
-	return ix_reset(&r->ix, r->cap);
+	return 0;
 }
 
 struct collect_ctx {
@@ -384,43 +292,56 @@ struct collect_ctx {
 	int err;
 };
 
-static bool heavy(const struct sync_round *r, const struct xf_pair_view *v)
-{
-	uint64_t win = v->ts2 > v->ts1 ? v->ts2 - v->ts1 : 0;
-
-	if (win < r->tt3_ns)
-		win = r->tt3_ns;
-	return v->count >= 2 && (unsigned __int128)v->count * XF_NSEC_PER_SEC * HEAVY_DIV >=
-					(unsigned __int128)r->tf1_pps * win;
-}
-
-static void add_pair(const struct xf_pair_view *v, void *arg)
+static void add_dst(const struct xf_dst_round *v, void *arg)
 {
 	struct collect_ctx *cc = arg;
 	struct sync_round *r = cc->r;
-	uint64_t ts2 = to_shared_us(r, v->ts2);
-	ssize_t i;
+	struct sync_dst_mine *m;
 
-	/* The delta is ours now: it joins the exact total whatever happens next. */
-	r->local += v->dc;
-	i = dst_entry(r, v->key.dst);
-	if (i < 0) {
+	if (r->n == r->cap && grow(r, r->n + 1)) {
+		cc->err = -ENOMEM; /* this one waits for the next round, a full push */
+		return;
+	}
+	m = &r->mine[r->n];
+	memcpy(m->dst, v->dst, 16);
+	m->c = v->count;
+	m->ts2 = to_shared_us(r, v->ts2);
+	m->ts1 = v->ts1 ? to_shared_us(r, v->ts1) : m->ts2;
+	if (m->ts1 > m->ts2)
+		m->ts2 = m->ts1;
+	m->rate = v->rate;
+	m->has_share = v->has_share;
+	if (v->has_share)
+		m->sh = v->share;
+	r->refs[r->n++] = v->ref;
+}
+
+static void add_heavy(const struct xf_pair_view *v, void *arg)
+{
+	struct collect_ctx *cc = arg;
+	struct sync_round *r = cc->r;
+	struct sync_handoff_pair *h;
+
+	if (grow_array((void **)&r->hw, &r->hw_cap, r->nhw + 1, sizeof(*r->hw))) {
 		cc->err = -ENOMEM;
 		return;
 	}
-	if (ts2 > r->ts2v[i])
-		r->ts2v[i] = ts2;
-	if (heavy(r, v) && !grow_array((void **)&r->hw, &r->hw_cap, r->nhw + 1, sizeof(*r->hw))) {
-		struct sync_handoff_pair *h = &r->hw[r->nhw++];
+	h = &r->hw[r->nhw++];
+	h->dev = v->key.dev;
+	memcpy(h->dst, v->key.dst, 16);
+	h->c = v->count;
+	h->ts1 = to_shared_us(r, v->ts1);
+	h->ts2 = to_shared_us(r, v->ts2);
+}
 
-		h->dev = v->key.dev;
-		memcpy(h->dst, v->key.dst, 16);
-		h->c = v->count;
-		h->ts1 = to_shared_us(r, v->ts1);
-		h->ts2 = ts2;
-	}
-	if (v->fresh &&
-	    !grow_array((void **)&r->fresh, &r->fresh_cap, r->nfresh + 1, sizeof(*r->fresh)))
+static void add_fresh(const struct xf_pair_view *v, void *arg)
+{
+	struct collect_ctx *cc = arg;
+	struct sync_round *r = cc->r;
+
+	if (grow_array((void **)&r->fresh, &r->fresh_cap, r->nfresh + 1, sizeof(*r->fresh)))
+		cc->err = -ENOMEM; /* its device's record is not read: it starts fresh */
+	else
 		r->fresh[r->nfresh++] = *v;
 }
 
@@ -441,21 +362,12 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void add_share(const struct xf_share_view *v, void *arg)
-{
-	struct collect_ctx *cc = arg;
-	ssize_t i = dst_entry(cc->r, v->dst);
-
-	if (i < 0)
-		return; /* this destination's summary waits for the next round */
-	cc->r->mine[i].has_share = true;
-	cc->r->mine[i].sh = *v;
-}
-
 /*
- * The round's destinations: every one a touched pair goes to (every live
+ * The round's destinations: every one seen since the last round (every live
  * one when re-seeding), with this proxy's window, rate and share summary;
  * the heavy pairs' handoff records, grouped by device; the devices new here.
+ * O(destinations + heavy and new pairs): no pair is walked.  The caller holds
+ * rcu_read_lock() from here to apply() (r->refs).
  */
 static int collect(struct sync_round *r, uint64_t now)
 {
@@ -469,25 +381,14 @@ static int collect(struct sync_round *r, uint64_t now)
 	if (grow(r, es.dsts + es.dsts / 8 + 1024))
 		return -ENOMEM;
 	r->n = r->nhw = r->nfresh = 0;
-	xf_engine_collect(r->e, r->reseed ? XF_COLLECT_ALL : XF_COLLECT_TOUCHED, add_pair, &cc);
 	xf_engine_get_params(r->e, &xp);
-	if (xp.policy == XF_POLICY_FAIR) {
+	if (xp.policy == XF_POLICY_FAIR)
 		xf_engine_share_peers(r->e, 1 + (uint32_t)r->nothers);
-		xf_engine_share_foreach(r->e, add_share, &cc);
-	}
-	for (size_t i = 0; i < r->n; i++) {
-		struct sync_dst_mine *m = &r->mine[i];
-		struct xf_dst_local l;
-
-		m->ts2 = r->ts2v[i];
-		if (!xf_engine_dst_local(r->e, m->dst, now, &l))
-			continue; /* retired since: publish an empty window */
-		m->c = l.count;
-		m->ts1 = l.ts1 ? to_shared_us(r, l.ts1) : m->ts2;
-		if (m->ts1 > m->ts2)
-			m->ts2 = m->ts1;
-		m->rate = l.rate;
-	}
+	xf_engine_dst_round(r->e, r->reseed ? XF_COLLECT_ALL : 0, now, add_dst, &cc);
+	xf_engine_heavy(r->e, add_heavy, &cc);
+	xf_engine_new_pairs(r->e, add_fresh, &cc);
+	/* Every admitted packet is ours now: it joins the exact total whatever happens next. */
+	r->local = xf_engine_admitted(r->e);
 	qsort(r->hw, r->nhw, sizeof(*r->hw), cmp_hw);
 	/* Devices new here, each once: their records are read. */
 	if (grow_array((void **)&r->hr, &r->hr_cap, r->nfresh + 1, sizeof(*r->hr)))
@@ -658,14 +559,10 @@ static void apply(struct sync_round *r, uint64_t now, uint64_t now_us)
 
 		if (!o->ok)
 			continue; /* its shard is away: the last view stands */
-		xf_engine_dst_global(r->e, r->mine[i].dst, o->c,
-				     o->proxies ? to_local_ns(r, o->ts1) : 0, o->rate, now);
-		if (r->mine[i].has_share || o->share_proxies) {
-			struct xf_share_view sv = o->sh;
-
-			memcpy(sv.dst, r->mine[i].dst, 16);
-			xf_engine_share_apply(r->e, &sv);
-		}
+		xf_engine_dst_global_ref(r->e, r->refs[i], o->c,
+					 o->proxies ? to_local_ns(r, o->ts1) : 0, o->rate, now);
+		if (r->mine[i].has_share || o->share_proxies)
+			xf_engine_share_apply_ref(r->e, r->refs[i], &o->sh);
 	}
 	r->st.share_dsts = 0;
 	for (size_t i = 0; i < r->n; i++)
@@ -750,12 +647,16 @@ int sync_round_run(struct sync_round *r, uint64_t now_ns, const struct sync_load
 	}
 	/* Destinations that found no room wait for the next round, a full push. */
 	t1 = mono_ns();
+	/* The records collect() names stay ours until apply() is done with them. */
+	rcu_read_lock();
 	crc = collect(r, now_ns);
 	t2 = mono_ns();
 	r->st.last_collect_ns = t2 - t1;
 	rc = exchange_proxy(r, now_ns, mine);
-	if (rc == -EEXIST)
+	if (rc == -EEXIST) {
+		rcu_read_unlock();
 		return fail(r, now_ns, rc, SYNC_STATE_CONFLICT, true);
+	}
 	now_us = to_shared_us(r, now_ns);
 	q = (struct sync_dst_req){ .now_us = now_us,
 				   .tt1_us = r->tt1_us,
@@ -791,6 +692,7 @@ int sync_round_run(struct sync_round *r, uint64_t now_ns, const struct sync_load
 	r->st.last_store_ns = t1 - t2;
 	/* Whatever answered is applied: one shard away does not stop the others. */
 	apply(r, now_ns, now_us);
+	rcu_read_unlock();
 	r->st.last_apply_ns = mono_ns() - t1;
 	/* Push everything next round if anything of ours may be missing there. */
 	r->reseed = rc || crc || ds.stale_buckets || ds.failed_buckets;

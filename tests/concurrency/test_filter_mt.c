@@ -113,6 +113,7 @@ struct cctx {
 	int err; /* 1: set_params failed; 2: no worker for the anchors */
 	uint64_t harvested, harvests, handed, reclaims, reclaimed, swaps, applied_dsts;
 	uint64_t share_ticks, congested, share_views, share_applied;
+	uint64_t round_dsts, round_heavy, round_new, round_seen, admitted_last;
 	/* Anchor packets the control thread filters itself (control_clock). */
 	uint64_t fed, tally[XF_NVERDICTS];
 	struct xf_worker_stats st;
@@ -307,6 +308,32 @@ static void share_round(struct cctx *cc, uint64_t iter)
 	xf_engine_share_foreach(cc->s->e, share_back_cb, &sb);
 }
 
+/* The destination round's engine calls, racing the workers' notes and adds. */
+static void count_dst(const struct xf_dst_round *v, void *arg)
+{
+	*(uint64_t *)arg += v->count > 0;
+}
+
+static void count_pair(const struct xf_pair_view *v, void *arg)
+{
+	*(uint64_t *)arg += v->count > 0 || v->fresh;
+}
+
+static void dst_round_calls(struct cctx *cc)
+{
+	struct xf_engine *e = cc->s->e;
+
+	rcu_read_lock();
+	xf_engine_dst_round(e, 0, __atomic_load_n(&cc->s->clock, __ATOMIC_SEQ_CST), count_dst,
+			    &cc->round_dsts);
+	rcu_read_unlock();
+	xf_engine_heavy(e, count_pair, &cc->round_heavy);
+	cc->round_new += xf_engine_new_pairs(e, count_pair, &cc->round_seen);
+	if (xf_engine_admitted(e) < cc->admitted_last)
+		cc->err = 3; /* the exact total never goes back */
+	cc->admitted_last = xf_engine_admitted(e);
+}
+
 static void *control_main(void *arg)
 {
 	struct cctx *cc = arg;
@@ -344,6 +371,7 @@ static void *control_main(void *arg)
 		}
 		if (sc->share)
 			share_round(cc, iter);
+		dst_round_calls(cc);
 		if (sc->sync_apply)
 			cc->handed += sync_like_round(cc, &sum, iter);
 		else
@@ -574,6 +602,13 @@ static void run_scenario(const struct scenario *sc)
 
 	/* Every admitted packet (workers' and anchors') is harvested exactly once. */
 	assert_int_equal(cc.harvested + final, pass);
+	/* ... and counted once in the workers' total, freed workers included. */
+	assert_int_equal(xf_engine_admitted(s->e), pass);
+	/* Each pair created is handed out as new at most once (its mark goes with it). */
+	assert_true(cc.round_new <= tot.pairs_created + cc.st.pairs_created);
+	printf("    destination round: %" PRIu64 " destinations, %" PRIu64 " heavy pairs, %" PRIu64
+	       " new pairs handed out; total %" PRIu64 "\n",
+	       cc.round_dsts, cc.round_heavy, cc.round_new, xf_engine_admitted(s->e));
 
 	check_quiescent(s, &npairs);
 

@@ -342,6 +342,231 @@ static void test_dst_local_and_others(void **state)
 	assert_int_equal(filt(f, &a, t), XF_DROP_DST);
 }
 
+/* --- the destination round's walk, notes, exact total ------------------------------ */
+
+struct dr {
+	struct xf_dst_round v[8];
+	size_t n;
+};
+
+static void grab_dst(const struct xf_dst_round *v, void *arg)
+{
+	struct dr *d = arg;
+
+	if (d->n < 8)
+		d->v[d->n] = *v;
+	d->n++;
+}
+
+static size_t dst_round(struct fx *f, unsigned flags, uint64_t now, struct dr *d)
+{
+	d->n = 0;
+	return xf_engine_dst_round(f->e, flags, now, grab_dst, d);
+}
+
+/*
+ * A destination is handed out once per change: a packet admitted, a packet
+ * dropped, a pair seen in XDP; re-seeding hands out every one.  Its ref
+ * names the record for the global window.
+ */
+static void test_dst_round_seen(void **state)
+{
+	struct fx *f = *state;
+	struct xf_key a = key(1, "198.19.0.9"), b = key(2, "198.19.0.9"), c = key(3, "198.19.1.9");
+	uint64_t t = T0;
+	struct dr d;
+
+	assert_int_equal(dst_round(f, 0, t, &d), 0);
+	assert_int_equal(filt(f, &a, t), XF_PASS);
+	assert_int_equal(filt(f, &b, t), XF_PASS);
+	assert_int_equal(filt(f, &c, t), XF_PASS);
+	assert_int_equal(dst_round(f, 0, t, &d), 2);
+	assert_int_equal(d.v[0].count + d.v[1].count, 3);
+	assert_int_equal(d.v[0].ts1, T0);
+	assert_int_equal(d.v[0].ts2, T0);
+	assert_false(d.v[0].has_share); /* fcfs */
+	assert_int_equal(dst_round(f, 0, t, &d), 0);
+
+	/* Seen in XDP only: handed out, nothing counted. */
+	assert_true(xf_engine_touch(f->e, &c, t + MS(10)));
+	assert_int_equal(dst_round(f, 0, t + MS(10), &d), 1);
+	assert_memory_equal(d.v[0].dst, c.dst, 16);
+	assert_int_equal(d.v[0].count, 1);
+	assert_int_equal(d.v[0].ts2, t + MS(10));
+
+	/* Dropped only (over T_F2 = 100/s past T_T3): handed out too. */
+	for (int i = 0; i < 20; i++)
+		filt(f, &a, t + MS(i));
+	t += MS(200);
+	dst_round(f, 0, t, &d);
+	assert_int_equal(filt(f, &a, t), XF_DROP_DST);
+	assert_int_equal(dst_round(f, 0, t, &d), 1);
+	assert_memory_equal(d.v[0].dst, a.dst, 16);
+	assert_int_equal(d.v[0].ts2, t);
+	assert_int_equal(dst_round(f, 0, t, &d), 0);
+
+	/* Re-seeding: both, and the ref takes the global window. */
+	assert_int_equal(dst_round(f, XF_COLLECT_ALL, t, &d), 2);
+	rcu_read_lock();
+	xf_engine_dst_round(f->e, XF_COLLECT_ALL, t, grab_dst, &(struct dr){ 0 });
+	for (size_t i = 0; i < 2; i++)
+		if (!memcmp(d.v[i].dst, c.dst, 16))
+			xf_engine_dst_global_ref(f->e, d.v[i].ref, 500, T0 - SEC(1), 0, t);
+	rcu_read_unlock();
+	assert_int_equal(dst(f, &c).g_count, 501);
+	assert_int_equal(dst(f, &c).g_ts1, T0 - SEC(1));
+}
+
+static void grab_n(const struct xf_pair_view *v, void *arg)
+{
+	struct fx *f = arg;
+
+	grab(v, arg);
+	(void)f;
+}
+
+static size_t heavy(struct fx *f)
+{
+	f->n = 0;
+	return xf_engine_heavy(f->e, grab_n, f);
+}
+
+static size_t new_pairs(struct fx *f)
+{
+	f->n = 0;
+	return xf_engine_new_pairs(f->e, grab_n, f);
+}
+
+/*
+ * Heavy: T_F1 x max(window, T_T3) / 4 packets in the window (25 here, at
+ * 1000/s and 100 ms).  A pair is one from its 25th packet while its rate
+ * holds, not once its window outgrew it, and a candidate again after a
+ * window restart only when it crosses again.  New pairs: each once.
+ */
+static void test_heavy_and_new(void **state)
+{
+	struct fx *f = *state;
+	struct xf_key a = key(1, "198.19.0.10"), b = key(2, "198.19.0.10");
+	uint64_t t = T0;
+	struct xf_params p;
+
+	xf_engine_get_params(f->e, &p);
+	p.tf2_pps = 1000000; /* the pairs' own rates only */
+	assert_int_equal(xf_engine_set_params(f->e, &p), 0);
+	for (int i = 0; i < 24; i++, t += MS(1)) {
+		assert_int_equal(filt(f, &a, t), XF_PASS);
+		assert_int_equal(filt(f, &b, t), XF_PASS);
+	}
+	assert_int_equal(new_pairs(f), 2);
+	assert_true(f->got[0].fresh && f->got[1].fresh);
+	assert_int_equal(new_pairs(f), 0);
+	assert_int_equal(heavy(f), 0);
+	assert_int_equal(filt(f, &a, t), XF_PASS); /* a's 25th */
+	assert_int_equal(heavy(f), 1);
+	assert_memory_equal(&f->got[0].key, &a, sizeof(a));
+	assert_int_equal(f->got[0].count, 25);
+	assert_int_equal(heavy(f), 1); /* still */
+	/* 26 packets over 1 s: no longer heavy, still a candidate. */
+	t += SEC(1);
+	assert_int_equal(filt(f, &a, t), XF_PASS);
+	assert_int_equal(heavy(f), 0);
+	/* 25 more within 25 ms: 51 over 1.05 s, under 1000/4 per second: not heavy */
+	for (int i = 0; i < 25; i++, t += MS(1))
+		filt(f, &a, t);
+	assert_int_equal(heavy(f), 0);
+	/* ... until the rate is back: 351 over 1.35 s */
+	for (int i = 0; i < 300; i++, t += MS(1))
+		filt(f, &a, t);
+	assert_int_equal(heavy(f), 1);
+	/* Idle past T_T1, then one packet: a restart, out of the candidates. */
+	t += SEC(11);
+	assert_int_equal(filt(f, &a, t), XF_PASS);
+	assert_int_equal(heavy(f), 0);
+	for (int i = 0; i < 24; i++, t += MS(1))
+		filt(f, &a, t);
+	assert_int_equal(heavy(f), 1);
+	assert_int_equal(f->got[0].count, 25);
+	assert_int_equal(new_pairs(f), 0);
+}
+
+/* A ring that overflowed, or a new threshold: the next call walks the pairs, once. */
+static void test_notes_overflow(void **state)
+{
+	struct xf_limits lim = { .max_records = 8192, .max_dsts_per_dev = 8 };
+	size_t n = 4096 + 100; /* past a worker's ring */
+	struct fx *f = *state;
+	struct xf_params p;
+	struct xf_engine *e;
+	struct xf_worker *w;
+	size_t got = 0;
+
+	xf_engine_get_params(f->e, &p);
+	e = xf_engine_new(&p, &lim, 7);
+	w = xf_worker_new(e);
+	assert_non_null(w);
+	rcu_read_lock();
+	for (size_t i = 0; i < n; i++) {
+		struct xf_key k;
+
+		xf_key_ipv4(&k, (uint32_t)i, htonl(0xc6130000u + (uint32_t)(i % 100)));
+		assert_int_equal(xf_verdict_of(xf_filter(w, &k, T0)), XF_PASS);
+	}
+	rcu_read_unlock();
+	got = xf_engine_new_pairs(e, grab_n, &(struct fx){ 0 });
+	assert_int_equal(got, n);
+	assert_int_equal(xf_engine_new_pairs(e, grab_n, &(struct fx){ 0 }), 0);
+	/* 10 packets each for 3 pairs: under 25; a threshold of 10 finds them by a walk. */
+	rcu_read_lock();
+	for (uint32_t i = 0; i < 3; i++)
+		for (int j = 1; j < 10; j++) {
+			struct xf_key k;
+
+			xf_key_ipv4(&k, i, htonl(0xc6130000u + i));
+			xf_filter(w, &k, T0 + MS(j));
+		}
+	rcu_read_unlock();
+	assert_int_equal(xf_engine_heavy(e, grab_n, &(struct fx){ 0 }), 0);
+	p.tf1_pps = 400; /* heavy_c = 400 x 0.1 / 4 = 10 */
+	assert_int_equal(xf_engine_set_params(e, &p), 0);
+	assert_int_equal(xf_engine_heavy(e, grab_n, &(struct fx){ 0 }), 3);
+	assert_int_equal(xf_engine_heavy(e, grab_n, &(struct fx){ 0 }), 3);
+	xf_worker_free(w);
+	xf_engine_free(e);
+}
+
+/*
+ * The exact total is every worker's PASS count, freed workers included, and
+ * a pair reclaimed with its delta unharvested loses nothing of it.
+ */
+static void test_admitted_and_reclaim_idle(void **state)
+{
+	struct fx *f = *state;
+	struct xf_worker *w2 = xf_worker_new(f->e);
+	struct xf_key a = key(1, "198.19.0.11"), b = key(2, "198.19.0.11");
+	uint64_t t = T0, pass = 0;
+
+	assert_non_null(w2);
+	for (int i = 0; i < 300; i++, t += MS(1)) {
+		pass += filt(f, &a, t) == XF_PASS;
+		rcu_read_lock();
+		pass += xf_verdict_of(xf_filter(w2, &b, t)) == XF_PASS;
+		rcu_read_unlock();
+	}
+	assert_true(pass < 600); /* some over T_F2: dropped, not counted */
+	assert_true(pass > 0);
+	assert_int_equal(xf_engine_admitted(f->e), pass);
+	xf_worker_free(w2);
+	assert_int_equal(xf_engine_admitted(f->e), pass);
+	/* Nothing harvested: reclaim keeps them, reclaim_idle takes them. */
+	t += SEC(11);
+	assert_int_equal(xf_engine_reclaim(f->e, t), 0);
+	assert_int_equal(xf_engine_reclaim_idle(f->e, t), 2);
+	assert_int_equal(dst_round(f, XF_COLLECT_ALL, t, &(struct dr){ 0 }), 0); /* all gone */
+	assert_int_equal(xf_engine_admitted(f->e), pass);
+	assert_int_equal(filt(f, &a, t), XF_PASS);
+	assert_int_equal(xf_engine_admitted(f->e), pass + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +577,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dst_global_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dst_local_and_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dst_others_rate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dst_round_seen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_heavy_and_new, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notes_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admitted_and_reclaim_idle, setup, teardown),
 	};
 	int rc;
 

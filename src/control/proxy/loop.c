@@ -168,16 +168,14 @@ static void tick(struct px_state *s)
 
 	/* Flagged pairs first: a flood dropped in XDP must not look idle to reclaim. */
 	s->flags_expired += px_xdp_sweep_flags(&s->xdp, s->env.engine, now, &s->drop_map_entries);
-	/* Without a master, deltas are harvested here so that pairs can be reclaimed. */
-	if (!s->sync) {
-		xf_engine_harvest(s->env.engine, NULL, NULL);
+	if (!s->sync)
 		measure_load(s, now); /* the load PROBE_REPLY reports */
-	}
 	if (s->mgmt)
 		px_mgmt_run(s->mgmt, s);
 	/* The fair policy's rate estimates and shares (harmless under fcfs). */
 	xf_engine_share(s->env.engine, now);
-	s->reclaimed += xf_engine_reclaim(s->env.engine, now);
+	/* Exact totals come from the workers' counters (xf_engine_admitted), not deltas. */
+	s->reclaimed += xf_engine_reclaim_idle(s->env.engine, now);
 	err = px_neigh_refresh(s->env.nh, s->xdp.ifindex);
 	if (err)
 		pr_debug("neighbour refresh: %s", strerror(-err));
