@@ -2,7 +2,7 @@
 /*
  * The Redis Cluster slot router (src/sync/cluster.c) against a real
  * three-master cluster the test builds from three cluster-enabled
- * redis-server processes on [::1] (CLUSTER MEET, ADDSLOTSRANGE): every key
+ * redis-server processes on [::1] (redis-cli --cluster create): every key
  * lands on the node that owns its slot; a slot moved behind the router's
  * back is followed through MOVED, a slot being migrated through ASK; bad
  * seeds, a dead seed and a server that is not a cluster are refused with
@@ -11,10 +11,12 @@
  * shards, and a shard master SIGKILLed mid-attack: its replica is promoted,
  * the rounds follow it, the victim stays bounded, the totals are exact.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -74,50 +76,151 @@ static bool cluster_ok(int n)
 	return true;
 }
 
+/* Run redis-cli --cluster create over fx[0..n): 0 when it exited 0. */
+static int cluster_create(int n)
+{
+	char addrs[ALL][40], reps[4];
+	const char *argv[ALL + 8];
+	int argc = 0, st;
+	pid_t pid;
+
+	argv[argc++] = "redis-cli";
+	argv[argc++] = "--cluster";
+	argv[argc++] = "create";
+	for (int i = 0; i < n; i++) {
+		snprintf(addrs[i], sizeof(addrs[i]), "::1:%s", fx[i].port);
+		argv[argc++] = addrs[i];
+	}
+	snprintf(reps, sizeof(reps), "%d", n == ALL ? 1 : 0);
+	argv[argc++] = "--cluster-replicas";
+	argv[argc++] = reps;
+	argv[argc++] = "--cluster-yes";
+	argv[argc] = NULL;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		return -1;
+	return 0;
+}
+
+/* The node of fx[] whose TCP port is port, or -1. */
+static int node_by_port(long port)
+{
+	for (int i = 0; i < ALL; i++)
+		if (fx[i].pid && atol(fx[i].port) == port)
+			return i;
+	return -1;
+}
+
+/*
+ * Order fx[] as the tests expect: masters first, fx[i] owning slots
+ * lo[i]..hi[i], then fx[NODES + i] the replica of fx[i].  redis-cli chose
+ * the roles; this only renames them.
+ */
+static int order_nodes(int n)
+{
+	struct rfx tmp[ALL];
+	int at[ALL];
+
+	for (int i = 0; i < n; i++) {
+		redisReply *r = rfx_cmd(&fx[i], "ROLE"), *k;
+		int m = -1;
+
+		if (r->type != REDIS_REPLY_ARRAY || r->elements < 3) {
+			freeReplyObject(r);
+			return -1;
+		}
+		if (!strcmp(r->element[0]->str, "master")) {
+			freeReplyObject(r);
+			k = rfx_cmd(&fx[i], "CLUSTER COUNTKEYSINSLOT 0"); /* reachable */
+			freeReplyObject(k);
+			for (int j = 0; j < NODES; j++) {
+				redisReply *sh = rfx_cmd(&fx[i], "CLUSTER NODES");
+				char range[32];
+				bool mine = false;
+
+				snprintf(range, sizeof(range), " %u-%u", lo[j], hi[j]);
+				for (char *line = sh->str; line && *line;) {
+					char *nl = strchr(line, '\n');
+
+					if (nl)
+						*nl = '\0';
+					if (strstr(line, "myself") && strstr(line, range))
+						mine = true;
+					line = nl ? nl + 1 : NULL;
+				}
+				freeReplyObject(sh);
+				if (mine)
+					m = j;
+			}
+			at[i] = m;
+		} else {
+			int mi = node_by_port(r->element[2]->type == REDIS_REPLY_INTEGER
+						      ? (long)r->element[2]->integer
+						      : -1);
+
+			freeReplyObject(r);
+			at[i] = mi < 0 ? -1 : -2 - mi; /* resolved below */
+		}
+		if (at[i] == -1)
+			return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (at[i] <= -2)
+			at[i] = at[-2 - at[i]] < 0 ? -1 : at[-2 - at[i]] + NODES;
+	for (int i = 0; i < n; i++) {
+		if (at[i] < 0 || at[i] >= n)
+			return -1;
+		tmp[at[i]] = fx[i];
+	}
+	memcpy(fx, tmp, n * sizeof(fx[0]));
+	return 0;
+}
+
 /*
  * n nodes: NODES masters with the slots split in three, then (n == ALL) a
- * replica of each, all met through node 0.
+ * replica of each, made into a cluster by redis-cli --cluster create, as an
+ * operator would.
  */
 static int build(int n, unsigned node_timeout_ms)
 {
-	for (int i = 0; i < n; i++) {
-		redisReply *r;
-
+	for (int i = 0; i < n; i++)
 		if (rfx_start_opts(&fx[i],
 				   &(struct rfx_opts){ .tcp = true,
 						       .cluster = true,
 						       .node_timeout_ms = node_timeout_ms }))
 			return -1;
-		r = rfx_cmd(&fx[i], "CLUSTER MYID");
-		snprintf(ids[i], sizeof(ids[i]), "%s", r->str);
-		freeReplyObject(r);
-		if (i < NODES)
-			OK(&fx[i], "CLUSTER ADDSLOTSRANGE %u %u", lo[i], hi[i]);
-	}
-	for (int i = 1; i < n; i++)
-		OK(&fx[0], "CLUSTER MEET ::1 %s %s", fx[i].port, fx[i].bus_port);
-	for (int i = NODES; i < n; i++) {
-		redisReply *r = NULL;
-
-		/* It must have heard of its master first: retry while it has not. */
-		for (int t = 0; t < RFX_START_TRIES; t++) {
-			if (r)
-				freeReplyObject(r);
-			r = rfx_cmd(&fx[i], "CLUSTER REPLICATE %s", ids[i - NODES]);
-			if (r->type != REDIS_REPLY_ERROR)
-				break;
-			rfx_sleep_ms(50);
-		}
-		if (r->type == REDIS_REPLY_ERROR)
-			fail_msg("CLUSTER REPLICATE: %s", r->str);
-		freeReplyObject(r);
+	if (cluster_create(n)) {
+		print_message("redis-cli --cluster create failed\n");
+		return -1;
 	}
 	for (int t = 0; t < RFX_START_TRIES && !cluster_ok(n); t++)
 		rfx_sleep_ms(50);
+	if (!cluster_ok(n) || order_nodes(n)) {
+		print_message("the cluster redis-cli created is not as expected\n");
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		redisReply *r = rfx_cmd(&fx[i], "CLUSTER MYID");
+
+		snprintf(ids[i], sizeof(ids[i]), "%s", r->str);
+		freeReplyObject(r);
+	}
 	/* A replica that never finished its first sync may not be promoted. */
 	for (int i = NODES; i < n; i++)
 		rfx_wait_replica_up(&fx[i]);
-	return cluster_ok(n) ? 0 : -1;
+	return 0;
 }
 
 static int setup(void **state)
