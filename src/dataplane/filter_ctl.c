@@ -392,13 +392,19 @@ size_t xf_engine_dst_round(struct xf_engine *e, unsigned flags, uint64_t now_ns,
 
 uint64_t xf_engine_admitted(struct xf_engine *e)
 {
-	struct xf_worker *w;
+	struct cds_list_head *pos;
 	uint64_t n;
 
+	/* cds_list_for_each, not _entry: the 64-byte aligned xf_worker must not be
+	 * formed from the list head (UBSan, as in xf_engine_dst_stats). */
 	pthread_mutex_lock(&e->workers_lock);
 	n = e->pass_gone;
-	cds_list_for_each_entry (w, &e->workers, node)
+	cds_list_for_each(pos, &e->workers)
+	{
+		const struct xf_worker *w = cds_list_entry(pos, struct xf_worker, node);
+
 		n += XF_LOAD(w->st.verdict[XF_PASS]);
+	}
 	pthread_mutex_unlock(&e->workers_lock);
 	return n;
 }
@@ -445,11 +451,13 @@ static int walk_notes_one(void *entry, void *arg)
 /* Control thread: what the workers noted since the last drain. */
 static void drain_notes(struct xf_engine *e)
 {
-	struct xf_worker *w;
+	struct cds_list_head *pos;
 	bool lost = __atomic_exchange_n(&e->notes_lost, 0, __ATOMIC_RELAXED);
 
 	pthread_mutex_lock(&e->workers_lock);
-	cds_list_for_each_entry (w, &e->workers, node) {
+	cds_list_for_each(pos, &e->workers)
+	{
+		struct xf_worker *w = cds_list_entry(pos, struct xf_worker, node);
 		uint32_t t = w->note_tail, h = __atomic_load_n(&w->note_head, __ATOMIC_ACQUIRE);
 
 		for (; t != h; t++) {
