@@ -65,7 +65,7 @@ TOOLS          := $(B)/xpro-replay $(if $(PROXY_OBJS),$(B)/xpro-proxy) \
 
 .PHONY: all deps test unit unit-asan conc-tsan bpf-test sync-test fuzz integration format \
 	format-check \
-	bench demo help clean config-doc metrics-doc
+	bench demo help clean config-doc metrics-doc man install uninstall deb
 .DEFAULT_GOAL := all
 # Keep objects that pattern rules build on the way (make would delete them).
 .SECONDARY:
@@ -99,6 +99,10 @@ help:
 	@echo "                XDK_STORE=cluster: synced through a three-master Redis Cluster)"
 	@echo "make eval       measure the paper's claims on the testbed; regenerate docs/evaluation.md"
 	@echo "                and docs/eval/*.png (~15 min; QUICK=1: a short run into build/eval-quick/)"
+	@echo "make man        the manual pages, printed by the binaries, into $(B)/man/"
+	@echo "make install    binaries, man pages, systemd units, example configs (PREFIX=$(PREFIX),"
+	@echo "                DESTDIR); make uninstall removes them"
+	@echo "make deb        a Debian package of the same files: $(B)/deb/xpro_<version>_<arch>.deb"
 	@echo "make clean      remove build/"
 
 deps:
@@ -206,10 +210,11 @@ $(B)/fuzz/%: tests/fuzz/%.c $(DP_SRCS) $(CTL_SRCS) src/dataplane/alloc_libc.c $(
 fuzz: $(FUZZ_BINS)
 	@scripts/run-fuzz.sh $(FUZZ_SECONDS) $^
 
-# xpro-proxy's keys (opts.c, opts_doc.c, config.c): linked alone by test_opts and
+# xpro-proxy's keys (opts.c, opts_doc.c, config.c, and man.c for its pages): linked alone by test_opts and
 # fuzz_config, without the rest of the proxy.  docs/config.md is printed from
 # the same table (make config-doc); test_opts fails when the two differ.
-PXCFG_SRCS := src/control/proxy/opts.c src/control/proxy/opts_doc.c src/control/proxy/config.c
+PXCFG_SRCS := src/control/proxy/opts.c src/control/proxy/opts_doc.c src/control/proxy/config.c \
+	src/control/man.c
 $(B)/tests/test_opts: $(B)/tests/unit/test_opts.o $(PXCFG_SRCS:%.c=$(B)/%.o) $(B)/libxpro-dp.a
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lcmocka $(LIBS) -ljemalloc -lm
 $(B)/asan/tests/test_opts: $(B)/asan/tests/unit/test_opts.o $(PXCFG_SRCS:%.c=$(B)/asan/%.o) \
@@ -310,12 +315,13 @@ $(XM_OBJS): ALL_CFLAGS += -Imodem-fw/include
 $(XM_OBJS): $(MFW_HDRS) $(wildcard modem-fw/linux/*.h)
 # The protocol core is header-only; of the proxy's code it needs the provisioning parser
 # and the log sink, both libc only.
-$(B)/xpro-modem: $(XM_OBJS) $(B)/src/control/provision.o $(B)/src/control/log.o
+$(B)/xpro-modem: $(XM_OBJS) $(B)/src/control/provision.o $(B)/src/control/log.o \
+		$(B)/src/control/man.o
 	$(CC) $(ALL_CFLAGS) $^ -o $@ -lsodium
 
 # --- xproctl: the control tool; fmt.c also linked by its unit test -------
 XPROCTL_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard src/control/xproctl/*.c))
-$(B)/xproctl: $(XPROCTL_OBJS)
+$(B)/xproctl: $(XPROCTL_OBJS) $(B)/src/control/man.o
 	$(CC) $(ALL_CFLAGS) $^ -o $@
 $(B)/tests/test_xproctl_fmt: $(B)/src/control/xproctl/fmt.o
 $(B)/asan/tests/test_xproctl_fmt: $(B)/asan/src/control/xproctl/fmt.o
@@ -337,3 +343,53 @@ eval: all
 	@scripts/eval/run.sh $(if $(filter 1,$(QUICK)),--quick)
 eval-quick: all
 	@scripts/run-tests.sh "eval-quick" scripts/eval/test_quick.sh
+
+# --- install: binaries, manual pages, units, examples (docs/deploy.md) -----------------
+# The manual pages are printed by the binaries (xpro-proxy's from its key table), so they
+# cannot drift from the options; make man writes them for a look.
+VERSION ?= 0.1.0
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SBINDIR := $(PREFIX)/sbin
+MANDIR  := $(PREFIX)/share/man
+DOCDIR  := $(PREFIX)/share/doc/xpro
+UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+INSTALL_BINS := xpro-proxy xproctl xpro-modem xpro-replay
+MAN_PAGES    := xpro-proxy.8 xpro-proxy.conf.5 xproctl.8 xpro-modem.8
+UNITS        := xpro-proxy@.service xpro-modem@.service
+DOCS         := README.md docs/protocol.md docs/sync.md docs/config.md docs/metrics.md
+
+$(B)/man/xpro-proxy.8: $(B)/xpro-proxy
+	@mkdir -p $(@D) && $< --help-man 8 >$@
+$(B)/man/xpro-proxy.conf.5: $(B)/xpro-proxy
+	@mkdir -p $(@D) && $< --help-man 5 >$@
+$(B)/man/xproctl.8: $(B)/xproctl
+	@mkdir -p $(@D) && $< --help-man >$@
+$(B)/man/xpro-modem.8: $(B)/xpro-modem
+	@mkdir -p $(@D) && $< --help-man >$@
+$(B)/examples/proxy.conf: $(B)/xpro-proxy
+	@mkdir -p $(@D) && $< --help-config-example >$@
+man: $(MAN_PAGES:%=$(B)/man/%)
+
+install: $(INSTALL_BINS:%=$(B)/%) man $(B)/examples/proxy.conf
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/examples
+	install -m 0755 $(INSTALL_BINS:%=$(B)/%) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 $(filter %.8,$(MAN_PAGES:%=$(B)/man/%)) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(filter %.5,$(MAN_PAGES:%=$(B)/man/%)) $(DESTDIR)$(MANDIR)/man5/
+	for u in $(UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' scripts/dist/$$u >$(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 $(B)/examples/proxy.conf scripts/dist/devices.conf.example \
+		scripts/dist/modem.args.example $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(INSTALL_BINS:%=$(DESTDIR)$(SBINDIR)/%) $(UNITS:%=$(DESTDIR)$(UNITDIR)/%) \
+		$(DESTDIR)$(MANDIR)/man8/xpro-proxy.8 $(DESTDIR)$(MANDIR)/man8/xproctl.8 \
+		$(DESTDIR)$(MANDIR)/man8/xpro-modem.8 $(DESTDIR)$(MANDIR)/man5/xpro-proxy.conf.5
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+deb: $(INSTALL_BINS:%=$(B)/%) man $(B)/examples/proxy.conf
+	@XPRO_VERSION=$(VERSION) scripts/dist/deb.sh $(B)/deb

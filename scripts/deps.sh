@@ -11,6 +11,7 @@ PKGS=(
 	liburcu-dev libhiredis-dev libcmocka-dev libjemalloc-dev libsodium-dev
 	redis-server iproute2 nftables python3
 	valgrind gnuplot-nox
+	systemd man-db groff-base
 )
 
 missing=()

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 
 #include "xpro/addr_text.h"
+#include "control/man.h"
 #include "control/provision.h"
 #include "modem.h"
 
@@ -26,6 +27,33 @@ static const char usage[] =
 	"  --route        IPv4 prefix sent through the tunnel (default: 0.0.0.0/0)\n"
 	"  --epoch-file   the key epoch's two slots (created if missing; must persist)\n"
 	"  --status       JSON status, rewritten every 200 ms and on every event\n";
+
+/* The manual page's sections beyond the usage text (--help-man). */
+static const char *const man_extra[] = {
+	"DESCRIPTION",
+	"xpro-modem is the Linux port of the X-Pro modem library (modem-fw): it creates a TUN\n"
+	"interface, routes the given prefixes into it, and tunnels every packet the host sends\n"
+	"there to its current proxy, authenticated with the secret it shares with that proxy.\n"
+	"It probes its proxies, follows their load and availability, and moves to another\n"
+	"proxy when its own is overloaded or gone (with hysteresis and a dwell time). A\n"
+	"proxy's OVERLOAD message says a pair was dropped; the modem reports it and does not\n"
+	"resend.\n"
+	"\n"
+	"The epoch file keeps the key epoch across restarts (it must persist: a modem that\n"
+	"loses it reuses sequence numbers under an old key, which its proxies refuse).\n",
+	"SIGNALS",
+	"SIGTERM and SIGINT remove the routes and the TUN interface and exit 0.\n",
+	"PRIVILEGES",
+	"CAP_NET_ADMIN (the TUN interface and its routes); the unit xpro-modem@.service runs\n"
+	"it with that capability alone.\n",
+	"FILES",
+	"/etc/xpro/modem-NAME.args: the unit's options (XPRO_MODEM_ARGS=...).\n"
+	"/var/lib/xpro-modem/NAME.epoch: the epoch file the unit passes.\n",
+	"SEE ALSO",
+	"xpro-proxy(8), xproctl(8)\n",
+	NULL,
+	NULL,
+};
 
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 {
@@ -129,6 +157,7 @@ enum {
 	O_MISS,
 	O_ENCRYPT,
 	O_HELP,
+	O_HELP_MAN,
 };
 
 int xm_parse_args(int argc, char **argv, struct xm_config *cfg)
@@ -151,6 +180,7 @@ int xm_parse_args(int argc, char **argv, struct xm_config *cfg)
 		{ "miss-max", 1, NULL, O_MISS },
 		{ "encrypt", 1, NULL, O_ENCRYPT },
 		{ "help", 0, NULL, O_HELP },
+		{ "help-man", 0, NULL, O_HELP_MAN },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *proxies[XM_MAX_PROXIES], provision[256] = "";
@@ -243,6 +273,12 @@ int xm_parse_args(int argc, char **argv, struct xm_config *cfg)
 			break;
 		case O_HELP:
 			fputs(usage, stdout);
+			return 1;
+		case O_HELP_MAN:
+			man_usage_page(
+				stdout, "xpro-modem", 8,
+				"the X-Pro device side: tunnels a host's traffic to its proxies",
+				usage, man_extra);
 			return 1;
 		default:
 			fputs(usage, stderr);

@@ -3,8 +3,8 @@
 # xpro-proxy's start-up and shutdown: clear errors for a missing interface, a bad
 # provisioning file (nothing attached) and a busy interface (the running proxy is left
 # alone); SIGTERM detaches the XDP program and exits 0; a program that is not ours is
-# refused and left attached.  (A proxy started after a SIGKILL takes the dead one's program
-# over: test_proxy_restart.sh.)
+# refused and left attached; a start without privileges names the capabilities it lacks.
+# (A proxy started after a SIGKILL takes the dead one's program over: test_proxy_restart.sh.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -53,6 +53,20 @@ proxy -i veth0 -P "$tmp/ok.prov" --tf1 0 2>"$tmp/err" || rc=$?
 [ "$rc" -eq 2 ] || fail "bad threshold: exit $rc, want 2"
 grep -q -- "--tf1: bad value '0'" "$tmp/err" || fail "bad threshold: $(cat "$tmp/err")"
 echo "bad threshold: exit 2, '$(tail -1 "$tmp/err")'"
+
+# 3b. Not root: refused, and the message names the capabilities to grant.
+# (binary and file copied where nobody can reach them, whatever the checkout's modes)
+chmod 0755 "$tmp"
+cp build/xpro-proxy "$tmp/xpro-proxy"
+chmod 0644 "$tmp/ok.prov"
+rc=0
+ip netns exec "$ns" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	"$tmp/xpro-proxy" -i veth0 -P "$tmp/ok.prov" --ctl-socket off 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "unprivileged: exit $rc, want 1"
+grep -q "lacks CAP_NET_ADMIN, .*CAP_BPF; run xpro-proxy as root or grant them" "$tmp/err" ||
+	fail "unprivileged: no hint: $(grep -v '^lib' "$tmp/err")"
+! has_xdp || fail "unprivileged start left a program attached"
+echo "unprivileged: exit 1, '$(grep -o 'lacks .*' "$tmp/err" | head -c 100)...'"
 
 # 4. A running proxy, then a second one on the same interface.
 ip netns exec "$ns" build/xpro-proxy -i veth0 -P "$tmp/ok.prov" -s "$tmp/stats.json" \

@@ -246,8 +246,9 @@ static void test_every_key_has_a_sample(void **state)
 		if (!found)
 			fail_msg("key '%s' has no sample in test_opts.c", px_opts[i].name);
 	}
-	/* All but config, help, help-config-md and redis-cluster. */
-	assert_int_equal(NEVERY, px_nopts - 4);
+	/* All but config, help, help-config-md, help-man, help-config-example and
+	 * redis-cluster. */
+	assert_int_equal(NEVERY, px_nopts - 6);
 }
 
 /* A cluster instead of one master: alone it parses; beside redis it is refused. */
@@ -787,6 +788,84 @@ static void test_docs_match_table(void **state)
 	free(doc);
 }
 
+/* The manual pages are printed from the same table: every option in xpro-proxy(8), every
+ * file key in xpro-proxy.conf(5), each with its help text; a bad section is refused. */
+static void test_man_pages(void **state)
+{
+	struct cmdline c;
+	char *p8, *p5;
+
+	(void)state;
+	cmd_init(&c);
+	cmd_addv(&c, "--help-man", "8", NULL);
+	p8 = capture(run_parse, &c);
+	cmd_init(&c);
+	cmd_addv(&c, "--help-man", "5", NULL);
+	p5 = capture(run_parse, &c);
+	assert_non_null(strstr(p8, ".TH \"xpro\\-proxy\" \"8\""));
+	assert_non_null(strstr(p5, ".TH \"xpro\\-proxy.conf\" \"5\""));
+	for (size_t i = 0; i < px_nopts; i++) {
+		char want[96], name[64];
+		size_t n = 0;
+
+		/* roff spells a hyphen \- */
+		for (const char *q = px_opts[i].name; *q && n + 3 < sizeof(name); q++) {
+			if (*q == '-')
+				name[n++] = '\\';
+			name[n++] = *q;
+		}
+		name[n] = 0;
+		snprintf(want, sizeof(want), "\\fB\\-\\-%s\\fR", name);
+		if (!strstr(p8, want))
+			fail_msg("xpro-proxy(8) does not list %s", want);
+		if (px_opts[i].flags & PX_OPT_CLI)
+			continue;
+		snprintf(want, sizeof(want), ".TP\n\\fB%s\\fR\n", name);
+		if (!strstr(p5, want))
+			fail_msg("xpro-proxy.conf(5) does not list key %s", px_opts[i].name);
+	}
+	free(p8);
+	free(p5);
+	cmd_init(&c);
+	cmd_addv(&c, "--help-man", "7", NULL);
+	assert_int_equal(parse(&c, &(struct px_config){ 0 }), -EINVAL);
+	assert_non_null(strstr(err, "--help-man: bad value '7' (8 or 5)"));
+}
+
+/* The example configuration is a valid file: with the interface filled in it parses,
+ * and gives the defaults. */
+static void test_config_example(void **state)
+{
+	struct cmdline c;
+	struct px_config ex, def;
+	char *text, *full;
+	size_t len;
+
+	(void)state;
+	cmd_init(&c);
+	cmd_add(&c, "--help-config-example");
+	text = capture(run_parse, &c);
+	len = strlen(text) + 64;
+	full = malloc(len);
+	assert_non_null(full);
+	snprintf(full, len, "%siface = eth0\n", text);
+	px_config_defaults(&ex);
+	if (px_config_parse_text("proxy.conf", full, strlen(full), &ex, err, sizeof(err)))
+		fail_msg("the example does not parse: %s", err);
+	cmd_init(&c);
+	cmd_addv(&c, "-i", "eth0", "-P", "/etc/xpro/devices.conf", NULL);
+	assert_int_equal(parse(&c, &def), 0);
+	assert_string_equal(ex.provision, def.provision);
+	{
+		char diff[512];
+
+		if (px_config_changes(&def, &ex, diff, sizeof(diff)))
+			fail_msg("the example is not the defaults: %s", diff);
+	}
+	free(full);
+	free(text);
+}
+
 /* The threshold keys carry the filter engine's own bounds and defaults. */
 static void test_thresholds_match_engine(void **state)
 {
@@ -1001,6 +1080,8 @@ int main(void)
 		cmocka_unit_test(test_cross_key_checks),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_docs_match_table),
+		cmocka_unit_test(test_man_pages),
+		cmocka_unit_test(test_config_example),
 		cmocka_unit_test(test_thresholds_match_engine),
 		cmocka_unit_test(test_reload_runtime_keys),
 		cmocka_unit_test(test_reload_refuses_fixed_keys),

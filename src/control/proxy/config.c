@@ -301,6 +301,20 @@ static int scan(int argc, char **argv, const struct getopt_tab *t, const char **
 			if (out)
 				px_opts_markdown(out);
 			return 1;
+		} else if (!strcmp(o->name, "help-config-example")) {
+			if (out)
+				px_opts_example(out);
+			return 1;
+		} else if (!strcmp(o->name, "help-man")) {
+			if (strcmp(optarg, "8") && strcmp(optarg, "5")) {
+				char q[PX_QUOTE_SIZE];
+
+				return failf(err, errlen, "--help-man: bad value '%s' (8 or 5)",
+					     px_quote(q, sizeof(q), optarg, strlen(optarg)));
+			}
+			if (out)
+				px_opts_man(out, optarg[0] - '0');
+			return 1;
 		} else if (!strcmp(o->name, "help")) {
 			if (out)
 				px_opts_usage(out);

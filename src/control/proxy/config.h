@@ -83,6 +83,10 @@ const char *px_quote(char *buf, size_t size, const char *s, size_t len);
 void px_opts_usage(FILE *f);
 /* docs/config.md, exactly as checked in (a unit test compares). */
 void px_opts_markdown(FILE *f);
+/* xpro-proxy(8) (section 8) or xpro-proxy.conf(5) (section 5), in man(7) roff. */
+void px_opts_man(FILE *f, int section);
+/* A configuration file with every key but the command-line ones, commented out at its default. */
+void px_opts_example(FILE *f);
 
 /* --- parsing (config.c) --------------------------------------------------- */
 

@@ -158,6 +158,10 @@ const struct px_opt px_opts[] = {
 	  PX_OPT_CLI },
 	{ "help-config-md", 0, PX_OT_CMD, 0, 0, 0, 0, 0, NULL, NULL, "", NULL,
 	  "print docs/config.md, the table of every key", NULL, PX_OPT_CLI },
+	{ "help-man", 0, PX_OT_CMD, 0, 0, 0, 0, 0, NULL, NULL, "", "SECTION",
+	  "print the manual page: 8, xpro-proxy(8); 5, xpro-proxy.conf(5)", NULL, PX_OPT_CLI },
+	{ "help-config-example", 0, PX_OT_CMD, 0, 0, 0, 0, 0, NULL, NULL, "", NULL,
+	  "print a proxy.conf with every key at its default, commented out", NULL, PX_OPT_CLI },
 };
 const size_t px_nopts = sizeof(px_opts) / sizeof(px_opts[0]);
 _Static_assert(sizeof(px_opts) / sizeof(px_opts[0]) <= PX_OPTS_MAX, "raise PX_OPTS_MAX");

@@ -5,8 +5,11 @@
  * test_opts checks that docs/config.md is exactly what this prints.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "control/man.h"
 #include "control/proxy/config.h"
 
 static const char *type_name(const struct px_opt *o)
@@ -159,5 +162,175 @@ void px_opts_markdown(FILE *f)
 			: o->flags & PX_OPT_RUNTIME ? "yes"
 						    : "no",
 			o->help, o->flags & PX_OPT_CLI ? " (command line only)" : "");
+	}
+}
+
+/* --- manual pages and the example file ---------------------------------------- */
+
+static const char man_description[] =
+	"xpro-proxy receives the tunnel of a fleet of IoT devices on one interface: an XDP\n"
+	"program steers tunnel datagrams to AF_XDP sockets, one per RX queue, and drops pairs\n"
+	"already flagged; worker threads authenticate every packet with the keys of the\n"
+	"provisioning file, run Algorithm 2 (per (device, destination) and per destination\n"
+	"rates), and forward the decapsulated packet out of the same interface (the proxy is\n"
+	"one-armed), or drop it and flag the pair. With a Redis master (or a Redis Cluster)\n"
+	"every proxy of the fleet shares its per-destination counters each period, so that the\n"
+	"limits hold for the fleet, not for one proxy.\n"
+	"\n"
+	"Every option is also a key of the configuration file (xpro-proxy.conf(5)); the\n"
+	"command line overrides the file. Keys marked [SIGHUP] take a new value on reload.\n";
+
+static const char man_signals[] =
+	"SIGHUP re-reads the configuration file and the provisioning file; a refused file\n"
+	"changes nothing and is logged with the reason (xproctl reload reports it too).\n"
+	"SIGTERM and SIGINT stop the workers, detach the XDP program and exit 0. After a crash\n"
+	"(SIGKILL) the XDP program stays attached: the next start on the same interface finds\n"
+	"it, replaces it atomically and keeps its pinned maps (the drop-map survives); a\n"
+	"program that is not xpro-proxy's, or a live proxy on the interface, is refused.\n";
+
+static const char man_exit[] =
+	"0 after SIGTERM or SIGINT, and after --help; 1 when start-up fails (the message\n"
+	"names what: interface, provisioning file line, XDP attach, Redis); 2 for a bad\n"
+	"option or configuration value.\n";
+
+static const char man_caps[] =
+	"Run as root, or with CAP_NET_ADMIN (XDP, routes), CAP_NET_RAW (AF_XDP), CAP_BPF and\n"
+	"CAP_PERFMON (or CAP_SYS_ADMIN on kernels without them), CAP_IPC_LOCK (the UMEM)\n"
+	"and a locked-memory limit large enough for the UMEM (LimitMEMLOCK=infinity in\n"
+	"the systemd unit xpro-proxy@.service).\n";
+
+static const char man_files[] =
+	"/etc/xpro/proxy.conf, /etc/xpro/IFACE.conf: configuration (the unit reads the\n"
+	"latter).\n"
+	"/etc/xpro/devices.conf: the provisioning file, one device per line: index, secret\n"
+	"(32 hex digits), allowed inner source prefix, optional state; keep it mode 0600.\n"
+	"/run/xpro/IFACE.sock: the control socket xproctl(8) talks to.\n"
+	"/sys/fs/bpf/xpro/IFACE: the pinned maps.\n";
+
+static const char man_file_format[] =
+	"One key = value per line; blanks around the key and the value are ignored; # at the\n"
+	"start of a line, or after a blank or =, starts a comment; blank lines are ignored.\n"
+	"Values are not quoted; numbers are decimal; yes/no keys take yes or no (or true and\n"
+	"false, on and off, 1 and 0).\n"
+	"\n"
+	"An unknown key, a key set twice, and a command-line-only key are errors; errors name\n"
+	"the file, the line and the key and quote the bad value, and nothing is applied when\n"
+	"there is any error. Precedence: the defaults, then the file, then the command line.\n"
+	"\n"
+	"SIGHUP re-reads the same file and applies the command line over it again; if only keys\n"
+	"marked SIGHUP changed, they take effect, otherwise the proxy logs the key that needs a\n"
+	"restart and keeps running as it was. Only iface and provision are required.\n";
+
+/* One key as .TP: the option or key, then its help, bounds and default. */
+static void man_key(FILE *f, const struct px_opt *o, const struct px_config *d, bool as_file)
+{
+	char b[96], def[80], line[256];
+
+	fputs(".TP\n", f);
+	if (as_file)
+		fputs("\\fB", f);
+	else if (o->short_name)
+		fprintf(f, "\\fB\\-%c\\fR, \\fB\\-\\-", o->short_name);
+	else
+		fputs("\\fB\\-\\-", f);
+	man_inline(f, o->name);
+	fputs("\\fR", f);
+	if (o->arg && !as_file) {
+		fputs(" \\fI", f);
+		man_inline(f, o->arg);
+		fputs("\\fR", f);
+	}
+	fputc('\n', f);
+	man_text(f, o->help);
+	bounds(o, b, sizeof(b));
+	default_text(o, d, def, sizeof(def));
+	if (o->type == PX_OT_CMD || o->type == PX_OT_VERB)
+		snprintf(line, sizeof(line), "%s", "");
+	else
+		snprintf(line, sizeof(line), "%s%s%s; %s; %s%s.", type_name(o),
+			 o->unit && o->unit[0] ? ", " : "", o->unit ? o->unit : "", b,
+			 strcmp(def, "required") ? "default " : "", def[0] ? def : "none");
+	if (line[0]) {
+		fputs(".br\n", f);
+		man_text(f, line);
+	}
+	if (o->flags & PX_OPT_RUNTIME)
+		fputs(".br\n[SIGHUP]\n", f);
+	else if (o->flags & PX_OPT_CLI && !as_file)
+		fputs(".br\n(command line only)\n", f);
+}
+
+void px_opts_man(FILE *f, int section)
+{
+	struct px_config d;
+
+	px_config_defaults(&d);
+	if (section == 8) {
+		man_head(f, "xpro-proxy", 8,
+			 "the X-Pro proxy: XDP and AF_XDP filter against IoT botnets");
+		man_section(f, "SYNOPSIS");
+		fputs(".nf\n\\fBxpro-proxy\\fR \\-i \\fIIFACE\\fR \\-P \\fIFILE\\fR [\\fIoptions\\fR]\n"
+		      "\\fBxpro-proxy\\fR \\-C \\fIFILE\\fR [\\fIoptions\\fR]\n.fi\n",
+		      f);
+		man_section(f, "DESCRIPTION");
+		man_text(f, man_description);
+		man_section(f, "OPTIONS");
+		for (size_t i = 0; i < px_nopts; i++)
+			man_key(f, &px_opts[i], &d, false);
+		man_section(f, "SIGNALS");
+		man_text(f, man_signals);
+		man_section(f, "EXIT STATUS");
+		man_text(f, man_exit);
+		man_section(f, "PRIVILEGES");
+		man_text(f, man_caps);
+		man_section(f, "FILES");
+		man_text(f, man_files);
+		man_section(f, "SEE ALSO");
+		fputs("xpro-proxy.conf(5), xproctl(8), xpro-modem(8), redis-server(1)\n", f);
+		return;
+	}
+	man_head(f, "xpro-proxy.conf", 5, "xpro-proxy configuration file");
+	man_section(f, "DESCRIPTION");
+	man_text(f, man_file_format);
+	man_section(f, "KEYS");
+	for (size_t i = 0; i < px_nopts; i++)
+		if (!(px_opts[i].flags & PX_OPT_CLI))
+			man_key(f, &px_opts[i], &d, true);
+	man_section(f, "EXAMPLE");
+	fputs(".nf\n", f);
+	man_line(f, "iface = eth0");
+	man_line(f, "provision = /etc/xpro/devices.conf");
+	man_line(f, "tf1 = 100        # packets/s per (device, destination)");
+	man_line(f, "tf2 = 10000      # packets/s per destination, over the fleet");
+	man_line(f, "redis = [::1]:6379");
+	fputs(".fi\n", f);
+	man_section(f, "SEE ALSO");
+	fputs("xpro-proxy(8), xproctl(8)\n", f);
+}
+
+void px_opts_example(FILE *f)
+{
+	struct px_config d;
+
+	px_config_defaults(&d);
+	fputs("# xpro-proxy configuration (xpro-proxy.conf(5)), printed by\n"
+	      "# `xpro-proxy --help-config-example`: every key at its default, commented out.\n"
+	      "# iface and provision are required; the systemd unit xpro-proxy@IFACE reads\n"
+	      "# /etc/xpro/IFACE.conf and passes -i IFACE itself.\n",
+	      f);
+	for (size_t i = 0; i < px_nopts; i++) {
+		const struct px_opt *o = &px_opts[i];
+		char def[80];
+
+		if (o->flags & PX_OPT_CLI)
+			continue;
+		default_text(o, &d, def, sizeof(def));
+		fprintf(f, "\n# %s%s\n", o->help, o->flags & PX_OPT_RUNTIME ? " [SIGHUP]" : "");
+		if (!strcmp(o->name, "provision"))
+			fprintf(f, "provision = /etc/xpro/devices.conf\n");
+		else if (o->def_text) /* a description, not a value */
+			fprintf(f, "# (default: %s)\n#%s =\n", def, o->name);
+		else
+			fprintf(f, "#%s = %s\n", o->name, def);
 	}
 }

@@ -377,6 +377,47 @@ static const struct stage {
 
 #define NSTAGES (int)(sizeof(stages) / sizeof(stages[0]))
 
+/*
+ * After a start refused with EPERM or EACCES: name the capabilities this process lacks
+ * (from /proc/self/status, CapEff), so that "Operation not permitted" comes with what to
+ * grant.  The set is xpro-proxy(8)'s PRIVILEGES and the unit's AmbientCapabilities.
+ */
+static void privilege_hint(void)
+{
+	static const struct {
+		int bit;
+		const char *name;
+	} need[] = {
+		{ 12, "CAP_NET_ADMIN" }, { 13, "CAP_NET_RAW" }, { 14, "CAP_IPC_LOCK" },
+		{ 21, "CAP_SYS_ADMIN" }, { 38, "CAP_PERFMON" }, { 39, "CAP_BPF" },
+	};
+	unsigned long long eff = 0;
+	char line[128], missing[160] = "";
+	FILE *f = fopen("/proc/self/status", "r");
+	bool found = false;
+	size_t n = 0;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1) {
+			found = true;
+			break;
+		}
+	fclose(f);
+	if (!found)
+		return;
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!(eff >> need[i].bit & 1))
+			n += (size_t)snprintf(missing + n,
+					      n < sizeof(missing) ? sizeof(missing) - n : 0, "%s%s",
+					      n ? ", " : "", need[i].name);
+	if (missing[0])
+		pr_err("not permitted: this process lacks %s; run xpro-proxy as root or grant "
+		       "them (xpro-proxy(8), PRIVILEGES; the unit xpro-proxy@IFACE does)",
+		       missing);
+}
+
 int px_setup(struct px_state *s)
 {
 	struct boot b = { 0 };
@@ -391,6 +432,8 @@ int px_setup(struct px_state *s)
 	free(b.conf);
 	if (err) {
 		px_teardown(s);
+		if (err == -EPERM || err == -EACCES)
+			privilege_hint();
 		return err;
 	}
 	pr_info("running: %d worker%s on %s, tunnel port %u", s->nworkers,

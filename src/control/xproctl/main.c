@@ -14,31 +14,49 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "control/man.h"
 #include "control/xproctl/fmt.h"
 
 #define DEFAULT_IFACE "eth0"
 #define REPLY_MAX (64u << 20)
 
+static const char usage_text[] =
+	"usage: xproctl [-s SOCKET | -i IFACE] [--json] COMMAND [ARGS]\n"
+	"\n"
+	"  -s, --socket PATH   the proxy's control socket (default /run/xpro/IFACE.sock)\n"
+	"  -i, --iface NAME    the proxy's interface, to name its default socket (" DEFAULT_IFACE
+	")\n"
+	"  -j, --json          print the proxy's JSON reply as is\n"
+	"  -h, --help          this text\n"
+	"\n"
+	"commands:\n"
+	"  status                     workers, queues, rates, XDP, sync, Redis, load\n"
+	"  top [N] [--watch MS]       heaviest pairs, destinations and devices\n"
+	"  flagged                    the XDP drop-map, with expiry and drop counts\n"
+	"  flag DEV DST [SECONDS]     drop a pair in XDP now (default: hold-ms)\n"
+	"  unflag DEV DST             stop dropping it\n"
+	"  set KEY VALUE              change a runtime key (see xpro-proxy --help)\n"
+	"  reload                     as SIGHUP: configuration and provisioning again\n"
+	"  devices                    provisioned, active, rejected counts\n";
+
+static const char *const man_extra[] = {
+	"DESCRIPTION",
+	"xproctl talks to a running xpro-proxy over its control socket: one request, one\n"
+	"reply. It prints the reply readably, or as the proxy's JSON with --json. The socket\n"
+	"is mode 0600: run it as the proxy's user (root).\n",
+	"EXIT STATUS",
+	"0 when the proxy accepted the request; 1 when it refused it (the reason is printed:\n"
+	"a reload of a bad file, a value out of bounds) or cannot be reached; 2 for a bad\n"
+	"command line.\n",
+	"SEE ALSO",
+	"xpro-proxy(8), xpro-proxy.conf(5)\n",
+	NULL,
+	NULL,
+};
+
 static void usage(FILE *f)
 {
-	fputs("usage: xproctl [-s SOCKET | -i IFACE] [--json] COMMAND [ARGS]\n"
-	      "\n"
-	      "  -s, --socket PATH   the proxy's control socket (default /run/xpro/IFACE.sock)\n"
-	      "  -i, --iface NAME    the proxy's interface, to name its default socket (" DEFAULT_IFACE
-	      ")\n"
-	      "  -j, --json          print the proxy's JSON reply as is\n"
-	      "  -h, --help          this text\n"
-	      "\n"
-	      "commands:\n"
-	      "  status                     workers, queues, rates, XDP, sync, Redis, load\n"
-	      "  top [N] [--watch MS]       heaviest pairs, destinations and devices\n"
-	      "  flagged                    the XDP drop-map, with expiry and drop counts\n"
-	      "  flag DEV DST [SECONDS]     drop a pair in XDP now (default: hold-ms)\n"
-	      "  unflag DEV DST             stop dropping it\n"
-	      "  set KEY VALUE              change a runtime key (see xpro-proxy --help)\n"
-	      "  reload                     as SIGHUP: configuration and provisioning again\n"
-	      "  devices                    provisioned, active, rejected counts\n",
-	      f);
+	fputs(usage_text, f);
 }
 
 /* One request, the whole reply into *out (malloc'd).  Returns 0 or -errno. */
@@ -131,6 +149,7 @@ int main(int argc, char **argv)
 		{ "iface", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "help-man", no_argument, NULL, 'M' },
 		{ "watch", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -162,6 +181,10 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'M':
+			man_usage_page(stdout, "xproctl", 8, "control a running X-Pro proxy",
+				       usage_text, man_extra);
 			return 0;
 		default:
 			usage(stderr);
