@@ -347,7 +347,7 @@ eval-quick: all
 # --- install: binaries, manual pages, units, examples (docs/deploy.md) -----------------
 # The manual pages are printed by the binaries (xpro-proxy's from its key table), so they
 # cannot drift from the options; make man writes them for a look.
-VERSION ?= 0.1.0
+VERSION ?= $(shell sed -n 's/^\#define XPRO_VERSION "\(.*\)"/\1/p' include/xpro/version.h)
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SBINDIR := $(PREFIX)/sbin

@@ -76,7 +76,7 @@ M='(lambda m, fam, *lab: sum(v for k, v in m.samples.items() if k.split("{")[0] 
 list=
 FAMS="rx_packets_total rx_bytes_total tx_packets_total verdicts_total rejected_total
 xdp_packets_total drop_map_entries devices_provisioned engine_pairs engine_dsts engine_devs
-engine_bytes load_pps load_util_permille sync_up worker_zerocopy"
+engine_bytes load_pps load_util_permille sync_up worker_zerocopy build_info threshold"
 for f in $FAMS; do
 	list="$list'xpro_$f',"
 done
@@ -99,6 +99,8 @@ xpi_check "after traffic: XDP counters (but pass_other: ARP, ND) equal xproctl s
 	"all($M(after, 'xpro_xdp_packets_total', 'action=\"%s\"' % a) == n for a, n in st.xdp_packets.items() if a != 'pass_other')" after st
 xpi_check "after traffic: engine records, drop-map and devices equal xproctl status" \
 	"($M(after, 'xpro_engine_pairs'), $M(after, 'xpro_engine_dsts'), $M(after, 'xpro_engine_devs'), $M(after, 'xpro_drop_map_entries'), $M(after, 'xpro_devices_provisioned')) == (st.engine.pairs, st.engine.dsts, st.engine.devs, st.drop_map_entries, st.devices_provisioned) == (2, 1, 2, 0, 4)" after st
+xpi_check "build info: the release, the proxy id, the policy; thresholds as configured" \
+	"$M(after, 'xpro_build_info', 'version=\"%s\"' % st.version, 'proxy_id=\"m0\"', 'dst_policy=\"fair\"') == 1 and st.version == open('include/xpro/version.h').read().split('XPRO_VERSION \"')[1].split('\"')[0] and ($M(after, 'xpro_threshold', 'key=\"tt1_ms\"'), $M(after, 'xpro_threshold', 'key=\"tf1\"'), $M(after, 'xpro_threshold', 'key=\"hold_ms\"')) == (60000, st.thresholds.tf1, st.thresholds.hold_ms) == (60000, 1000, 10000)" after st
 xpi_check "with the master up: xpro_sync_up 1, rounds counted, as xproctl says (redis up)" \
 	"$M(after, 'xpro_sync_up') == 1 and $M(after, 'xpro_sync_rounds_total') > 0 and st.redis == 'up' and st.sync.state == 'up' and 'xpro_sync_lag_seconds' in after.types and 'xpro_sync_round_seconds' in after.types" after st
 xps_master_kill

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "control/proxy/counters.h"
+#include "xpro/version.h"
 
 /* --- values ------------------------------------------------------------------------ */
 
@@ -259,6 +260,14 @@ static void prom_family(FILE *f, const struct px_counters *c, const struct px_ct
 				 c->w[w].queue);
 		else
 			snprintf(lab, sizeof(lab), "iface=\"%s\"", c->iface);
+		if (r->labels) {
+			char more[256];
+
+			r->labels(c, more, sizeof(more));
+			fprintf(f, "xpro_%s{%s,%s} ", r->prom, lab, more);
+			prom_value(f, r, ival(c, w, r, 0));
+			continue;
+		}
 		if (r->val != PX_CV_U64S) {
 			fprintf(f, "xpro_%s{%s} ", r->prom, lab);
 			prom_value(f, r, ival(c, w, r, 0));
@@ -326,6 +335,8 @@ static size_t md_rows(FILE *f, size_t i, const char *prefix, bool workers)
 		if (workers || r->label)
 			snprintf(labs, sizeof(labs), "{%s%s%s}", workers ? "queue" : "",
 				 workers && r->label ? "," : "", r->label ? r->label : "");
+		else if (r->labels_doc)
+			snprintf(labs, sizeof(labs), "{%s}", r->labels_doc);
 		if (r->prom)
 			snprintf(prom, sizeof(prom), "`xpro_%s%s`", r->prom, labs);
 		fprintf(f, "| %s%s%s | %s | %s | %s | %s%s%s |\n", r->name ? "`" : "",
@@ -406,6 +417,15 @@ void px_counters_derive(struct px_counters *c)
 	}
 	c->engine_bytes = c->es.bytes_records + c->es.bytes_tables;
 	c->dst_policy = xf_policy_name(c->snap.params.policy);
+	c->version = XPRO_VERSION;
+	c->one = 1;
+	c->thresholds[PX_TH_TF1] = c->snap.params.tf1_pps;
+	c->thresholds[PX_TH_TF2] = c->snap.params.tf2_pps;
+	c->thresholds[PX_TH_TT1] = c->snap.params.tt1_ms;
+	c->thresholds[PX_TH_TT2] = c->snap.params.tt2_ms;
+	c->thresholds[PX_TH_TT3] = c->snap.params.tt3_ms;
+	c->thresholds[PX_TH_TT4] = c->snap.params.tt4_ms;
+	c->thresholds[PX_TH_HOLD] = c->snap.hold_ms;
 	c->sync_up = c->snap.have_sync && st->state == SYNC_STATE_UP;
 	c->redis = !c->snap.have_sync ? "off" : c->sync_up ? "up" : "down";
 	c->sync_lag_ns = c->snap.have_sync && st->last_ok_ns && c->t_ns >= st->last_ok_ns

@@ -53,6 +53,18 @@ struct px_worker_counters {
 	struct xf_worker_stats xs;
 };
 
+/* The thresholds xpro_threshold{key} shows, as applied now. */
+enum px_thresh {
+	PX_TH_TF1,
+	PX_TH_TF2,
+	PX_TH_TT1,
+	PX_TH_TT2,
+	PX_TH_TT3,
+	PX_TH_TT4,
+	PX_TH_HOLD,
+	PX_NTHRESH,
+};
+
 /* Every figure at one instant, and what the table derives from them. */
 struct px_counters {
 	uint32_t schema; /* PX_COUNTERS_SCHEMA */
@@ -73,6 +85,9 @@ struct px_counters {
 	bool sync_up;
 	const char *sync_state; /* NULL without sync */
 	int64_t sync_lag_ns; /* since the last acknowledged merge; -1: never */
+	const char *version; /* XPRO_VERSION */
+	uint32_t one; /* 1: the value of xpro_build_info */
+	uint64_t thresholds[PX_NTHRESH]; /* from snap.params and snap.hold_ms */
 	struct px_ctl_snap snap;
 };
 
@@ -166,6 +181,9 @@ struct px_ctr {
 	unsigned first, n;
 	const char *(*key)(unsigned k);
 	const char *(*key_help)(unsigned k); /* what each key means, for docs; optional */
+	/* Prometheus only: more labels of the sample, name="value",... (escaped) */
+	void (*labels)(const struct px_counters *c, char *buf, size_t len);
+	const char *labels_doc; /* their names, for docs/metrics.md: "version,proxy_id" */
 };
 
 extern const struct px_ctr px_ctrs[];

@@ -51,6 +51,56 @@ static const char *reason_key(unsigned k)
 	return tun_rej_name((int)k);
 }
 
+static const char *thresh_key(unsigned k)
+{
+	static const char *const names[PX_NTHRESH] = {
+		[PX_TH_TF1] = "tf1",	  [PX_TH_TF2] = "tf2",	  [PX_TH_TT1] = "tt1_ms",
+		[PX_TH_TT2] = "tt2_ms",	  [PX_TH_TT3] = "tt3_ms", [PX_TH_TT4] = "tt4_ms",
+		[PX_TH_HOLD] = "hold_ms",
+	};
+
+	return k < PX_NTHRESH ? names[k] : "";
+}
+
+static const char *thresh_help(unsigned k)
+{
+	static const char *const help[PX_NTHRESH] = {
+		[PX_TH_TF1] = "T_F1, packets/s of one (device, destination) pair",
+		[PX_TH_TF2] = "T_F2, packets/s towards one destination, all devices and proxies",
+		[PX_TH_TT1] = "T_T1, ms: a pair idle this long restarts its window",
+		[PX_TH_TT2] = "T_T2, ms: minimum pair window before T_F1 is checked",
+		[PX_TH_TT3] = "T_T3, ms: minimum destination window before T_F2 is checked",
+		[PX_TH_TT4] = "T_T4, ms: window length at which sync decays counts",
+		[PX_TH_HOLD] = "ms a flagged pair is dropped in XDP",
+	};
+
+	return k < PX_NTHRESH ? help[k] : "";
+}
+
+/* A label value: backslash, quote and newline escaped, as the text format wants. */
+static size_t label_value(char *buf, size_t len, const char *v)
+{
+	size_t n = 0;
+
+	for (; *v && n + 3 < len; v++) {
+		if (*v == '\\' || *v == '"' || *v == '\n')
+			buf[n++] = '\\';
+		buf[n++] = *v == '\n' ? 'n' : *v;
+	}
+	buf[n] = 0;
+	return n;
+}
+
+static void build_labels(const struct px_counters *c, char *buf, size_t len)
+{
+	char ver[64], id[80];
+
+	label_value(ver, sizeof(ver), c->version ? c->version : "");
+	label_value(id, sizeof(id), c->snap.have_sync ? c->snap.proxy_id : "");
+	snprintf(buf, len, "version=\"%s\",proxy_id=\"%s\",dst_policy=\"%s\"", ver, id,
+		 c->dst_policy ? c->dst_policy : "");
+}
+
 #define VERDICTS .label = "verdict", .first = 0, .n = XF_NVERDICTS, .key = verdict_key
 #define REASONS .label = "reason", .first = 1, .n = TUN_REJ_N, .key = reason_key
 #define ACTIONS                                                                         \
@@ -64,6 +114,14 @@ const struct px_ctr px_ctrs[] = {
 	  .help = "Version of this schema; raised when a field is renamed, removed or changes "
 		  "meaning." },
 	{ .name = "iface", INFO, P(iface), .help = "Interface the proxy runs on." },
+	{ .name = "version", INFO, P(version), .help = "X-Pro release of this binary." },
+	{ .prom = "build_info",
+	  GAUGE,
+	  P(one),
+	  .labels = build_labels,
+	  .labels_doc = "version,proxy_id,dst_policy",
+	  .help = "Always 1: the release, the proxy's id on the store (\"\" without sync) and "
+		  "the destination policy, as labels." },
 	{ .name = "port", INFO, P(port), .help = "UDP port of the tunnel." },
 	{ .name = "uptime_ms",
 	  .prom = "uptime_seconds",
@@ -374,6 +432,16 @@ const struct px_ctr px_ctrs[] = {
 	  .help = "W: the busiest worker's share of full bursts." },
 	{ .val = PX_CV_END },
 
+	{ .prom = "threshold",
+	  GAUGE,
+	  P(thresholds),
+	  .label = "key",
+	  .first = 0,
+	  .n = PX_NTHRESH,
+	  .key = thresh_key,
+	  .key_help = thresh_help,
+	  .help = "The filter's thresholds as applied now (after a reload or `xproctl set`), each "
+		  "in its key's unit (JSON: `thresholds`)." },
 	{ .name = "redis",
 	  INFO,
 	  P(redis),
