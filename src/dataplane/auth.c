@@ -129,6 +129,11 @@ static int inner_check(const struct tun_dev *d, const uint8_t *p, size_t len, st
 	}
 }
 
+_Static_assert(TUN_STATE_REJ_FIRST == TUN_REJ_INACTIVE &&
+		       TUN_STATE_REJ_FIRST + TUN_STATE_NREJ == TUN_REJ_SPOOF + 1,
+	       "a device's rejection counters are INACTIVE..SPOOF");
+_Static_assert(sizeof(struct tun_state) == 128, "the device state is two cache lines");
+
 /* Check 1, structure: everything that needs nothing but the bytes. */
 static int header_check(const uint8_t *msg, size_t len, struct tun_pkt *out)
 {
@@ -190,12 +195,12 @@ int tun_auth(struct tun_devtab *t, const uint8_t *msg, size_t len, struct tun_pk
 	__builtin_prefetch(d);
 	tun_state_read(sl->st, ep);
 	if (!d->active)
-		return -TUN_REJ_INACTIVE;
+		return tun_state_reject(sl->st, -TUN_REJ_INACTIVE);
 
 	/* Checks 3 and 4, epoch and replay, on the snapshot: no writes yet. */
 	slot = tun_state_check(ep, out->epoch, out->seq);
 	if (slot < 0)
-		return slot;
+		return tun_state_reject(sl->st, slot);
 	if (slot == TUN_SLOT_NEW) {
 		xpro_derive_ik(d->secret, out->epoch, ikb);
 		xpro_sipkey_load(&ik, ikb);
@@ -207,10 +212,10 @@ int tun_auth(struct tun_devtab *t, const uint8_t *msg, size_t len, struct tun_pk
 	body = len - XPRO_TUN_TAG_LEN;
 	tag = xpro_get_le64(msg + body);
 	if (!tag_equal(xpro_siphash(&ik, msg, body), tag))
-		return -TUN_REJ_MAC;
+		return tun_state_reject(sl->st, -TUN_REJ_MAC);
 	r = tun_state_commit(sl->st, out->epoch, out->seq, &ik);
 	if (r)
-		return r;
+		return tun_state_reject(sl->st, r);
 
 	out->inner = msg + XPRO_TUN_HDR_LEN;
 	out->inner_len = body - XPRO_TUN_HDR_LEN;
@@ -220,5 +225,6 @@ int tun_auth(struct tun_devtab *t, const uint8_t *msg, size_t len, struct tun_pk
 		return 0;
 	}
 	/* Check 6, the inner packet. */
-	return inner_check(d, out->inner, out->inner_len, out);
+	r = inner_check(d, out->inner, out->inner_len, out);
+	return r ? tun_state_reject(sl->st, r) : 0;
 }

@@ -34,10 +34,22 @@ struct tun_ep {
 
 enum { TUN_EP_CUR = 0, TUN_EP_PREV = 1 };
 
+/*
+ * The device's rejections by reason, for the reasons that come after its lookup
+ * (TUN_REJ_INACTIVE .. TUN_REJ_SPOOF): a packet that names a provisioned device
+ * adds to that device's counter, in the state the device already has, so the
+ * memory stays bounded by the provisioning file (it fits in the state's second
+ * cache line) and nothing unauthenticated creates any.  Relaxed atomic adds, on
+ * the rejection path only; they start again when the device's secret changes.
+ */
+#define TUN_STATE_REJ_FIRST 6 /* TUN_REJ_INACTIVE; checked in auth.c */
+#define TUN_STATE_NREJ 8
+
 struct tun_state {
 	uint32_t lock; /* sequence lock; odd while a writer is inside */
 	uint32_t gen; /* the newest table using this state; control thread only */
 	struct tun_ep ep[2]; /* [TUN_EP_CUR], [TUN_EP_PREV] */
+	uint32_t rej[TUN_STATE_NREJ]; /* [reason - TUN_STATE_REJ_FIRST], atomics */
 } __attribute__((aligned(64)));
 
 /* Where a message's epoch falls (tun_state_check's result). */
@@ -69,5 +81,15 @@ int tun_state_check(const struct tun_ep ep[2], uint32_t epoch, uint64_t seq);
  */
 int tun_state_commit(struct tun_state *s, uint32_t epoch, uint64_t seq,
 		     const struct xpro_sipkey *ik);
+
+/* Count rejection r (-TUN_REJ_*, one of the device's reasons) and return r.  Any worker. */
+static inline int tun_state_reject(struct tun_state *s, int r)
+{
+	unsigned i = (unsigned)(-r - TUN_STATE_REJ_FIRST);
+
+	if (i < TUN_STATE_NREJ)
+		__atomic_fetch_add(&s->rej[i], 1, __ATOMIC_RELAXED);
+	return r;
+}
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "xpro/addr.h"
 #include "dataplane/devtab_int.h"
+#include "dataplane/tunnel.h"
 
 #define MIN_SLOTS 8
 
@@ -232,6 +233,8 @@ size_t tun_devtab_count(struct tun_devtab *t)
 	return tun_devtab_cur(t)->n;
 }
 
+_Static_assert(TUN_REJ_N <= TUN_DEV_VIEW_NREJ, "raise TUN_DEV_VIEW_NREJ");
+
 int tun_devtab_view(struct tun_devtab *t, uint32_t dev, struct tun_dev_view *out)
 {
 	const struct tun_dev *d = tun_devset_find(tun_devtab_cur(t), dev);
@@ -249,6 +252,12 @@ int tun_devtab_view(struct tun_devtab *t, uint32_t dev, struct tun_dev_view *out
 	out->prev_epoch = ep[TUN_EP_PREV].epoch;
 	out->cur_top = ep[TUN_EP_CUR].win.top;
 	out->prev_top = ep[TUN_EP_PREV].win.top;
+	memcpy(out->prefix, d->net, 16);
+	out->plen = d->plen;
+	out->ipver = d->ipver;
+	for (int i = 0; i < TUN_STATE_NREJ; i++)
+		out->rejected[TUN_STATE_REJ_FIRST + i] =
+			__atomic_load_n(&d->st->rej[i], __ATOMIC_RELAXED);
 	return 0;
 }
 

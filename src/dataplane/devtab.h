@@ -66,6 +66,9 @@ int tun_devtab_replace(struct tun_devtab *t, const struct tun_dev_conf *conf, si
 /* Devices in the current table.  Control thread (or inside rcu_read_lock()). */
 size_t tun_devtab_count(struct tun_devtab *t);
 
+/* At least TUN_REJ_N (dataplane/tunnel.h; checked in devtab.c). */
+#define TUN_DEV_VIEW_NREJ 16
+
 /* A device's state as the CLI and the tests see it. */
 struct tun_dev_view {
 	uint32_t dev;
@@ -73,6 +76,11 @@ struct tun_dev_view {
 	bool have_cur, have_prev; /* an epoch has been authenticated as current / previous */
 	uint32_t cur_epoch, prev_epoch;
 	uint64_t cur_top, prev_top; /* highest sequence authenticated in each epoch */
+	uint8_t prefix[16], plen; /* allowed inner source, as in struct tun_dev_conf */
+	uint8_t ipver;
+	/* Its rejections, indexed by TUN_REJ_* (INACTIVE..SPOOF; the others are 0: they
+	 * come before the device is known).  Since its secret last changed. */
+	uint64_t rejected[TUN_DEV_VIEW_NREJ];
 };
 
 /* Look dev up.  Returns 0 with *out filled, or -ENOENT.  Inside rcu_read_lock(). */

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # xproctl against a running proxy: every command's output checked against counters the test
 # knows (what it sent, what it provisioned), `set tf1` taking effect on traffic without a
-# restart, `flag` dropping a pair in XDP at once and `unflag` restoring it.
+# restart, `flag` dropping a pair in XDP at once and `unflag` restoring it; `devices N` and
+# `dst ADDR` showing one device's and one destination's state (device 5: 50 forged messages).
 #
 #   device 1 -> victim     200 packets at 100 pps       status / top / the stats file
 #   device 2 -> bystander  100 pps for 4 s; T_F1 lowered from 1000 to 20 while it runs
@@ -90,7 +91,32 @@ xpi_check "no DROP_PAIR before set; DROP_PAIR after, for device 2's pair only (f
 xpi_check "status shows the new threshold" 'st2.thresholds.tf1 == 20' st2
 xpi_check "flagged: expiry within the hold, XDP drops counted for the pair" \
 	"0 < fl2.flagged[0].expires_ms <= 60000 and fl2.flagged[0].xdp_drops == st2.xdp_packets.drop_flagged" fl2 st2
+
 ctl set_back set tf1 1000 || xpi_die "xproctl set tf1 1000"
+
+# --- one device, one destination ---
+xpi_gen bad5 dev --mode bad --kind bad-mac -P "$XPI_PROV" --dev-first 5 --dev-count 1 --flows 1 \
+	--rate 200 --count 50
+xpi_settle
+ctl dv2 devices 2 || xpi_die "xproctl devices 2: $(cat "$XPI_T/dv2.json")"
+ctl dv5 devices 5 || xpi_die "xproctl devices 5"
+ctl dst2 dst "$BYSTANDER_ADDR" || xpi_die "xproctl dst: $(cat "$XPI_T/dst2.json")"
+ctl fl2b flagged
+xpi_check "devices 2: its prefix, an epoch, nothing rejected, its one pair flagged with the drop-map's expiry and drops" \
+	"dv2.prefix == '198.18.64.2/32' and dv2.active and dv2.epoch is not None and sum(dv2.rejected.values()) == 0 and [(p.dst, p.state) for p in dv2.pairs] == [('$BYSTANDER_ADDR', 'flagged')] and dv2.pairs[0].xdp_drops == [f.xdp_drops for f in fl2b.flagged if f.dev == 2][0] and 0 < dv2.pairs[0].expires_ms <= 60000 and dv2.pairs[0].count > 0" dv2 fl2b
+xpi_check "devices 5: its forged messages counted on it as MAC, its one valid message a pair that passes" \
+	"bad5.valid == 1 and bad5.kinds['bad-mac'] == bad5.sent - 1 >= 40 and dv5.rejected.MAC == sum(dv5.rejected.values()) == bad5.kinds['bad-mac'] and [(p.dst, p.count, p.state) for p in dv5.pairs] == [('$VICTIM_ADDR', 1, 'pass')] and dv5.epoch == bad5.epoch and dv5.last_packet_ms is not None" bad5 dv5
+xpi_check "dst bystander: one local pair, device 2 its top sender (flagged), no global view without sync" \
+	"dst2.dst == '$BYSTANDER_ADDR' and dst2.local.pairs == 1 and dst2.local.count > 0 and [(p.dev, p.state) for p in dst2.top] == [(2, 'flagged')] and dst2['global'] is None and dst2.policy == 'fair' and dst2.tf2 == 10000" dst2
+ctl dvnone devices 99 || true
+ctl dstnone dst 198.18.200.200 || true
+ctl dstbad dst nonsense || true
+xpi_check "devices 99, dst of an address never seen, dst of a non-address: clear errors" \
+	"dvnone.ok is False and dvnone.error == 'device 99 is not provisioned' and dstnone.ok is False and 'no live record for destination 198.18.200.200' in dstnone.error and dstbad.ok is False and dstbad.error.startswith('usage: dst ADDR')" dvnone dstnone dstbad
+"$CTL" -s "$SOCK" devices 2 >"$XPI_T/dv2.txt" || xpi_die "xproctl devices 2 (table)"
+xpi_check "devices 2 as a table: the pair's row with its state" \
+	"'flagged' in open('$XPI_T/dv2.txt').read() and '$BYSTANDER_ADDR' in open('$XPI_T/dv2.txt').read()"
+ctl st2 status # the baseline of what follows
 
 # --- flag by hand: XDP drops the pair at once, the workers never see it ---
 ctl flag3 flag 3 "$VICTIM_ADDR" 60 || xpi_die "xproctl flag: $(cat "$XPI_T/flag3.json")"

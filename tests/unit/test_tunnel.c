@@ -12,6 +12,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -690,6 +691,52 @@ static void test_inner_reject_consumes_seq(void **state)
 	assert_int_equal(tf_auth(t, msg, n, &p), -TUN_REJ_REPLAY);
 }
 
+/*
+ * Each rejection that names a provisioned device is counted on that device, by
+ * reason; rejections before the device is known (unknown index, bad header) are
+ * counted on none, and other devices' counts stay 0.
+ */
+static void test_device_rejection_counts(void **state)
+{
+	struct tun_devtab *t = *state;
+	uint8_t msg[TF_BUF], in[TF_BUF];
+	struct tun_pkt p;
+	struct tun_dev_view v;
+	size_t len, n;
+	uint32_t be = htonl(99);
+
+	len = tf_seal_data(msg, TF_DEV4, 1, 1);
+	assert_int_equal(tf_auth(t, msg, len, &p), 0);
+	assert_int_equal(tf_auth(t, msg, len, &p), -TUN_REJ_REPLAY);
+	assert_int_equal(tf_auth(t, msg, len, &p), -TUN_REJ_REPLAY);
+	len = tf_seal_data(msg, TF_DEV4, 1, 2);
+	msg[len - 1] ^= 1;
+	assert_int_equal(tf_auth(t, msg, len, &p), -TUN_REJ_MAC);
+	n = tf_ip4(in, "198.18.10.2", TF_DST4, 20);
+	assert_int_equal(auth_inner(t, TF_DEV4, in, n), -TUN_REJ_SPOOF);
+	len = tf_seal_data(msg, TF_DEV_OFF, 1, 1);
+	assert_int_equal(tf_auth(t, msg, len, &p), -TUN_REJ_INACTIVE);
+	/* Before the device is known: counted on no device. */
+	len = tf_seal_data(msg, TF_DEV4, 1, 3);
+	assert_int_equal(tf_auth(t, msg, XPRO_TUN_HDR_LEN, &p), -TUN_REJ_SHORT);
+	memcpy(msg + 8, &be, 4);
+	assert_int_equal(tf_auth(t, msg, len, &p), -TUN_REJ_UNKNOWN_DEV);
+
+	v = tf_view(t, TF_DEV4);
+	for (int r = 0; r < TUN_REJ_N; r++) {
+		uint64_t want = r == TUN_REJ_REPLAY ? 2 : r == TUN_REJ_MAC || r == TUN_REJ_SPOOF;
+
+		if (v.rejected[r] != want)
+			fail_msg("device %d: %s %" PRIu64 ", want %" PRIu64, TF_DEV4,
+				 tun_rej_name(r), v.rejected[r], want);
+	}
+	v = tf_view(t, TF_DEV_OFF);
+	assert_int_equal(v.rejected[TUN_REJ_INACTIVE], 1);
+	v = tf_view(t, TF_DEV6);
+	for (int r = 0; r < TUN_REJ_N; r++)
+		assert_int_equal(v.rejected[r], 0);
+}
+
 static void test_rej_names(void **state)
 {
 	(void)state;
@@ -742,6 +789,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rej_fragment_ipv4, tf_setup, tf_teardown),
 		cmocka_unit_test_setup_teardown(test_rej_fragment_ipv6, tf_setup, tf_teardown),
 		cmocka_unit_test_setup_teardown(test_rej_spoof, tf_setup, tf_teardown),
+		cmocka_unit_test_setup_teardown(test_device_rejection_counts, tf_setup,
+						tf_teardown),
 		cmocka_unit_test_setup_teardown(test_inner_reject_consumes_seq, tf_setup,
 						tf_teardown),
 		cmocka_unit_test(test_rej_names),

@@ -270,6 +270,245 @@ static void cmd_unflag(struct px_ctl *ctl, FILE *f, int argc, char **argv)
 	fputc('}', f);
 }
 
+/* --- one device, one destination ----------------------------------------------------- */
+
+/* Pairs of one device, or towards one destination, from a walk of the engine. */
+struct sel_ctx {
+	bool by_dev;
+	uint32_t dev;
+	uint8_t dst[16];
+	struct xf_pair_view *v;
+	size_t n, cap;
+	bool truncated;
+};
+
+static void sel_one(const struct xf_pair_view *v, void *arg)
+{
+	struct sel_ctx *t = arg;
+
+	if (t->by_dev ? v->key.dev != t->dev : memcmp(v->key.dst, t->dst, 16) != 0)
+		return;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 64;
+		struct xf_pair_view *nv;
+
+		if (cap > TOP_PAIRS_MAX || !(nv = realloc(t->v, cap * sizeof(*nv)))) {
+			t->truncated = true;
+			return;
+		}
+		t->v = nv;
+		t->cap = cap;
+	}
+	t->v[t->n++] = *v;
+}
+
+/* The pair's drop-map entry, if any: expires_ms and XDP drops. */
+static bool pair_flag(int fd, const struct xf_key *k, uint64_t now, uint64_t *exp_ms,
+		      uint64_t *drops)
+{
+	struct xpro_drop_val v;
+
+	if (bpf_map_lookup_elem(fd, k, &v) || v.until_ns <= now)
+		return false;
+	*exp_ms = (v.until_ns - now) / XF_NSEC_PER_MSEC;
+	*drops = v.packets;
+	return true;
+}
+
+/* Packets/s of a window of c packets from ts1 to now; 0 for a window under 1 ms. */
+static uint64_t win_pps(uint64_t c, uint64_t ts1, uint64_t now)
+{
+	uint64_t w = now > ts1 ? now - ts1 : 0;
+
+	return w < XF_NSEC_PER_MSEC ? 0 : (uint64_t)((double)c * 1e9 / (double)w);
+}
+
+/*
+ * What the filter does with a pair now: "flagged" (dropped in XDP), "over_tf1"
+ * (above T_F1 as the filter judges it: limited now, flagged if it goes on), "capped" (fair policy: its destination is congested and the pair sends
+ * more than the fair share), or "pass".
+ */
+static const char *pair_state(struct xf_engine *e, const struct xf_pair_view *v,
+			      const struct xf_params *p, bool flagged)
+{
+	struct xf_dst_view d;
+	uint64_t pps = xf_pair_pps(v, p->policy);
+
+	if (flagged)
+		return "flagged";
+	/* As the filter judges it: fair, packets over the T_F1 limiter in this window;
+	 * fcfs, the window's rate once the window is T_T2 long (Algorithm 2). */
+	if (p->policy == XF_POLICY_FAIR
+		    ? v->excess > 0
+		    : v->ts2 - v->ts1 >= p->tt2_ms * XF_NSEC_PER_MSEC && pps > p->tf1_pps)
+		return "over_tf1";
+	if (p->policy == XF_POLICY_FAIR && xf_engine_dst(e, v->key.dst, &d) &&
+	    d.share != XF_SHARE_NONE && (uint64_t)v->rate > d.share)
+		return "capped";
+	return "pass";
+}
+
+static void write_pair(FILE *f, struct px_ctl *ctl, const struct xf_pair_view *v,
+		       const struct xf_params *p, uint64_t now, bool first, bool with_dev)
+{
+	uint64_t exp = 0, drops = 0;
+	bool fl = pair_flag(ctl->s->xdp.drop_fd, &v->key, now, &exp, &drops);
+	char dst[INET6_ADDRSTRLEN];
+
+	key_dst(&v->key, dst, sizeof(dst));
+	fputs(first ? "{" : ",{", f);
+	if (with_dev)
+		fprintf(f, "\"dev\":%u,", v->key.dev);
+	else
+		fprintf(f, "\"dst\":\"%s\",", dst);
+	fprintf(f,
+		"\"count\":%" PRIu64 ",\"window_ms\":%" PRIu64 ",\"pps\":%" PRIu64
+		",\"idle_ms\":%" PRIu64 ",\"state\":\"%s\"",
+		v->count, (uint64_t)((v->ts2 - v->ts1) / XF_NSEC_PER_MSEC),
+		xf_pair_pps(v, p->policy),
+		(uint64_t)(now > v->ts2 ? (now - v->ts2) / XF_NSEC_PER_MSEC : 0),
+		pair_state(ctl->s->env.engine, v, p, fl));
+	if (fl)
+		fprintf(f, ",\"expires_ms\":%" PRIu64 ",\"xdp_drops\":%" PRIu64 "}", exp, drops);
+	else
+		fputs(",\"expires_ms\":null,\"xdp_drops\":null}", f);
+}
+
+static int by_count_desc(const void *a, const void *b)
+{
+	uint64_t x = ((const struct xf_pair_view *)a)->count;
+	uint64_t y = ((const struct xf_pair_view *)b)->count;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* xproctl devices N: the device as provisioned, its epochs, rejections and pairs. */
+static void cmd_device(struct px_ctl *ctl, FILE *f, const char *arg)
+{
+	struct sel_ctx t = { .by_dev = true };
+	struct tun_dev_view v;
+	struct xf_params p;
+	const char *names[TUN_REJ_N];
+	uint64_t now = xf_now_ns(), last = 0;
+	char pfx[INET6_ADDRSTRLEN], *end;
+	unsigned long d;
+	int rc;
+
+	errno = 0;
+	d = strtoul(arg, &end, 10);
+	if (!*arg || *end || errno || d > TUN_DEV_MAX || arg[0] == '-' || arg[0] == '+')
+		return fail(f, "devices: bad device index '%.20s'", arg);
+	t.dev = (uint32_t)d;
+	xf_engine_get_params(ctl->s->env.engine, &p);
+	rcu_read_lock();
+	rc = tun_devtab_view(ctl->s->env.devtab, t.dev, &v);
+	if (!rc)
+		xf_engine_foreach_pair(ctl->s->env.engine, sel_one, &t);
+	rcu_read_unlock();
+	if (rc) {
+		free(t.v);
+		return fail(f, "device %u is not provisioned", t.dev);
+	}
+	for (int r = 0; r < TUN_REJ_N; r++)
+		names[r] = tun_rej_name(r);
+	xpro_addr_format(v.prefix, 0, pfx, sizeof(pfx));
+	fprintf(f, "{\"ok\":true,\"dev\":%u,\"active\":%s,\"prefix\":\"%s/%u\",", v.dev,
+		v.active ? "true" : "false", pfx,
+		xpro_addr_is_v4(v.prefix) && v.plen >= 96 ? v.plen - 96u : v.plen);
+	if (v.have_cur)
+		fprintf(f, "\"epoch\":%u,\"seq\":%" PRIu64 ",", v.cur_epoch, v.cur_top);
+	else
+		fputs("\"epoch\":null,\"seq\":null,", f);
+	if (v.have_prev)
+		fprintf(f, "\"prev_epoch\":%u,", v.prev_epoch);
+	write_u64s(f, "rejected", v.rejected, names, TUN_REJ_INACTIVE, TUN_REJ_N);
+	qsort(t.v, t.n, sizeof(*t.v), by_count_desc);
+	for (size_t i = 0; i < t.n; i++)
+		last = t.v[i].ts2 > last ? t.v[i].ts2 : last;
+	if (last)
+		fprintf(f, ",\"last_packet_ms\":%" PRIu64,
+			(uint64_t)(now > last ? (now - last) / XF_NSEC_PER_MSEC : 0));
+	else
+		fputs(",\"last_packet_ms\":null", f);
+	fprintf(f, ",\"tf1\":%" PRIu64 ",\"npairs\":%zu,\"truncated\":%s,\"pairs\":[", p.tf1_pps,
+		t.n, t.truncated ? "true" : "false");
+	rcu_read_lock();
+	for (size_t i = 0; i < t.n; i++)
+		write_pair(f, ctl, &t.v[i], &p, now, !i, false);
+	rcu_read_unlock();
+	fputs("]}", f);
+	free(t.v);
+}
+
+/* xproctl dst ADDR: the destination's local and global windows, its share, its senders. */
+static void cmd_dst(struct px_ctl *ctl, FILE *f, int argc, char **argv)
+{
+	struct sel_ctx t = { .by_dev = false };
+	struct xf_dst_view d;
+	struct xf_params p;
+	uint64_t now = xf_now_ns();
+	char dst[INET6_ADDRSTRLEN];
+	unsigned long n = TOP_DEFAULT;
+	char *end;
+	bool found;
+
+	if (argc < 2 || argc > 3 || !xpro_addr_parse(argv[1], t.dst))
+		return fail(f, "usage: dst ADDR [N] (an IPv4 or IPv6 address; N top senders)");
+	if (argc == 3) {
+		n = strtoul(argv[2], &end, 10);
+		if (*end || !n || n > TOP_MAX || argv[2][0] == '-')
+			return fail(f, "dst: bad count '%.20s' (1..%d)", argv[2], TOP_MAX);
+	}
+	xf_engine_get_params(ctl->s->env.engine, &p);
+	rcu_read_lock();
+	found = xf_engine_dst(ctl->s->env.engine, t.dst, &d);
+	if (found)
+		xf_engine_foreach_pair(ctl->s->env.engine, sel_one, &t);
+	rcu_read_unlock();
+	xpro_addr_format(t.dst, 0, dst, sizeof(dst));
+	if (!found) {
+		free(t.v);
+		return fail(f, "no live record for destination %s (no packet towards it lately)",
+			    dst);
+	}
+	fprintf(f,
+		"{\"ok\":true,\"dst\":\"%s\",\"policy\":\"%s\",\"tf2\":%" PRIu64
+		",\"local\":{\"count\":%" PRIu64 ",\"window_ms\":%" PRIu64 ",\"pps\":%" PRIu64
+		",\"pairs\":%u,\"admitted\":%" PRIu64 "},",
+		dst, xf_policy_name(p.policy), p.tf2_pps, d.count,
+		(uint64_t)(now > d.ts1 ? (now - d.ts1) / XF_NSEC_PER_MSEC : 0),
+		win_pps(d.count, d.ts1, now), d.pairs, d.admitted);
+	if (d.g_ts1)
+		fprintf(f,
+			"\"global\":{\"count\":%" PRIu64 ",\"window_ms\":%" PRIu64
+			",\"pps\":%" PRIu64 ",\"others_pps\":%" PRIu64 "},",
+			d.g_count,
+			(uint64_t)(now > d.g_ts1 ? (now - d.g_ts1) / XF_NSEC_PER_MSEC : 0),
+			win_pps(d.g_count, d.g_ts1, now), d.g_rate);
+	else
+		fputs("\"global\":null,", f);
+	if (p.policy == XF_POLICY_FAIR) {
+		fprintf(f, "\"senders\":%u,\"demand_pps\":%" PRIu64 ",", d.senders,
+			d.demand / XF_RATE_ONE);
+		if (d.share != XF_SHARE_NONE)
+			fprintf(f,
+				"\"capped\":true,\"share_pps\":%" PRIu64 ",\"cap_pps\":%" PRIu64
+				",",
+				d.share / XF_RATE_ONE, d.cap / XF_RATE_ONE);
+		else
+			fputs("\"capped\":false,\"share_pps\":null,\"cap_pps\":null,", f);
+	}
+	qsort(t.v, t.n, sizeof(*t.v), by_count_desc);
+	fprintf(f, "\"npairs\":%zu,\"truncated\":%s,\"top\":[", t.n,
+		t.truncated ? "true" : "false");
+	rcu_read_lock();
+	for (size_t i = 0; i < t.n && i < n; i++)
+		write_pair(f, ctl, &t.v[i], &p, now, !i, true);
+	rcu_read_unlock();
+	fputs("]}", f);
+	free(t.v);
+}
+
 /* --- devices, set, reload ---------------------------------------------------------- */
 
 static void cmd_devices(struct px_ctl *ctl, FILE *f)
@@ -332,7 +571,7 @@ void px_ctl_handle(struct px_ctl *ctl, char *line, FILE *f)
 	}
 	if (!argc)
 		return fail(f, "empty request; commands: status, top, flagged, flag, unflag, set, "
-			       "reload, devices");
+			       "reload, devices [N], dst ADDR");
 	if (!strcmp(argv[0], "status") && argc == 1)
 		return cmd_status(ctl, f);
 	if (!strcmp(argv[0], "top") && argc <= 2)
@@ -345,12 +584,16 @@ void px_ctl_handle(struct px_ctl *ctl, char *line, FILE *f)
 		return cmd_unflag(ctl, f, argc, argv);
 	if (!strcmp(argv[0], "devices") && argc == 1)
 		return cmd_devices(ctl, f);
+	if (!strcmp(argv[0], "devices") && argc == 2)
+		return cmd_device(ctl, f, argv[1]);
+	if (!strcmp(argv[0], "dst"))
+		return cmd_dst(ctl, f, argc, argv);
 	if (!strcmp(argv[0], "set"))
 		return cmd_mailbox(ctl, f, PX_MB_SET, argc, argv);
 	if (!strcmp(argv[0], "reload"))
 		return cmd_mailbox(ctl, f, PX_MB_RELOAD, argc, argv);
 	fail(f,
 	     "unknown request '%.40s'; commands: status, top [N], flagged, flag DEV DST "
-	     "[SECONDS], unflag DEV DST, set KEY VALUE, reload, devices",
+	     "[SECONDS], unflag DEV DST, set KEY VALUE, reload, devices [N], dst ADDR [N]",
 	     argv[0]);
 }

@@ -37,7 +37,11 @@ static const char usage_text[] =
 	"  unflag DEV DST             stop dropping it\n"
 	"  set KEY VALUE              change a runtime key (see xpro-proxy --help)\n"
 	"  reload                     as SIGHUP: configuration and provisioning again\n"
-	"  devices                    provisioned, active, rejected counts\n";
+	"  devices                    provisioned, active, rejected counts\n"
+	"  devices N                  device N: prefix, epoch, rejections by reason, its pairs\n"
+	"                             with rates and state (pass, over_tf1, capped, flagged)\n"
+	"  dst ADDR [N]               a destination: local and global window, fair share,\n"
+	"                             its N heaviest senders (default 10)\n";
 
 static const char *const man_extra[] = {
 	"DESCRIPTION",
