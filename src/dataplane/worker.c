@@ -313,6 +313,25 @@ static void act(struct dp_worker *w, struct burst *b, uint64_t now)
 	dp_count_add(&w->st.tx_bytes, tx_bytes);
 }
 
+/* The burst's filtered packets into the trace ring, while a trace is on. */
+static void trace_burst(struct dp_trace_ring *r, const struct burst *b, uint64_t now)
+{
+	uint32_t head = r->head, tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	unsigned i;
+
+	for (i = 0; i < b->n && head - tail < DP_TRACE_RING; i++, head++) {
+		struct dp_trace_rec *t = &r->rec[head & (DP_TRACE_RING - 1)];
+
+		t->t_ns = now;
+		t->dev = b->key[i].dev;
+		t->verdict = (uint8_t)xf_verdict_of(b->verdict[i]);
+		memcpy(t->dst, b->key[i].dst, 16);
+	}
+	__atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
+	if (i < b->n)
+		__atomic_store_n(&r->lost, r->lost + (b->n - i), __ATOMIC_RELAXED);
+}
+
 /* The two ceilings: recycle every frame, or send it back out with MACs swapped. */
 static void bare(struct dp_worker *w, uint32_t idx, uint32_t n)
 {
@@ -401,6 +420,12 @@ void *dp_worker_run(void *arg)
 		authenticate(w, idx, n, b);
 		xsk_ring_cons__release(&x->rx, n);
 		xf_filter_burst(w->xf, b->key, b->verdict, b->n, now);
+		{
+			struct dp_trace_ring *tr = __atomic_load_n(&w->trace, __ATOMIC_ACQUIRE);
+
+			if (tr && __atomic_load_n(&tr->on, __ATOMIC_RELAXED))
+				trace_burst(tr, b, now);
+		}
 		act(w, b, now);
 		rcu_read_unlock();
 		dp_xsk_kick_tx(x);

@@ -74,6 +74,30 @@ bool dp_ctl_push(struct dp_ctl_ring *r, const struct dp_ctl_msg *m);
 /* Take up to max messages, oldest first; returns how many.  Control thread. */
 unsigned dp_ctl_pop(struct dp_ctl_ring *r, struct dp_ctl_msg *out, unsigned max);
 
+/*
+ * A trace of the authenticated DATA a worker filters (`xproctl trace`, for sizing
+ * thresholds with xpro-replay): while on, the worker appends one record per packet
+ * of each burst, stamped with the burst's time; one reader (the proxy's trace
+ * thread) drains it.  Single producer, single consumer: head written by the worker,
+ * tail by the reader, both with release stores.  Full: counted in lost.  The ring
+ * is allocated on the first trace and kept (8 MB per worker only if ever traced).
+ */
+#define DP_TRACE_RING (1u << 18)
+struct dp_trace_rec {
+	uint64_t t_ns;
+	uint32_t dev;
+	uint8_t verdict; /* xf_verdict_of() of the filter's verdict */
+	uint8_t pad[3];
+	uint8_t dst[16];
+};
+struct dp_trace_ring {
+	uint32_t on; /* the worker appends while set (atomic) */
+	uint32_t head __attribute__((aligned(64))); /* worker */
+	uint64_t lost; /* worker: records that found the ring full */
+	uint32_t tail __attribute__((aligned(64))); /* reader */
+	struct dp_trace_rec rec[DP_TRACE_RING];
+};
+
 /* Shared by all workers; set up by the control thread before they start. */
 struct dp_env {
 	struct dp_ctl_ring *ctl; /* NULL: control messages are counted and dropped */
@@ -115,6 +139,7 @@ struct dp_worker {
 	int raw4, raw6; /* kernel-path sockets for unknown next hops */
 	pthread_t thread;
 	struct dp_worker_stats st;
+	struct dp_trace_ring *trace; /* NULL until a trace; set once, atomically */
 	struct {
 		struct xf_key key;
 		uint64_t until;

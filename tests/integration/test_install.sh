@@ -112,7 +112,7 @@ check "xpro-proxy.conf(5) documents every key of the example configuration" keys
 
 commands_documented() {
 	local c page=$root/usr/share/man/man8/xproctl.8
-	for c in status top flagged flag unflag set reload devices dst; do
+	for c in status top flagged flag unflag set reload devices dst trace; do
 		grep -q "^ *$c\b" "$XPI_T/xproctl.help" || { echo "$c not in xproctl --help"; return 1; }
 		grep -q "^ *$c\b" "$page" || { echo "$c not in xproctl(8)"; return 1; }
 	done

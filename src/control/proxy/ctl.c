@@ -17,6 +17,7 @@
 
 #include "control/proxy/config.h"
 #include "control/proxy/ctl_int.h"
+#include "control/proxy/trace.h"
 #include "control/proxy/run.h"
 #include "control/proxy/state.h"
 
@@ -119,6 +120,33 @@ static int run_set(struct px_state *s, const char *key, const char *val, char *m
 	return 0;
 }
 
+/*
+ * `trace FILE [SECONDS]`, `trace stop`, `trace`: on the control thread, which owns the
+ * trace.  The answer is the trace's state as JSON members, or the reason it was refused.
+ */
+static int run_trace(struct px_state *s, const char *what, const char *path, char *msg, size_t len)
+{
+	char said[400];
+	int rc = 0;
+
+	if (!strcmp(what, "stop")) {
+		rc = px_trace_stop(s, said, sizeof(said));
+	} else if (what[0]) {
+		char *end;
+		unsigned long long secs = strtoull(what, &end, 10);
+
+		if (*end || what[0] == '-')
+			secs = 0;
+		rc = px_trace_start(s, path, secs, said, sizeof(said));
+	}
+	if (rc) {
+		snprintf(msg, len, "%s", said);
+		return rc;
+	}
+	px_trace_status(s, msg, len);
+	return 0;
+}
+
 void px_ctl_tick(struct px_state *s)
 {
 	struct px_ctl *c = s->ctl;
@@ -132,6 +160,9 @@ void px_ctl_tick(struct px_state *s)
 	if (c->mb_req == PX_MB_SET) {
 		c->mb_msg[0] = 0;
 		c->mb_rc = run_set(s, c->mb_key, c->mb_val, c->mb_msg, sizeof(c->mb_msg));
+	} else if (c->mb_req == PX_MB_TRACE) {
+		c->mb_msg[0] = 0;
+		c->mb_rc = run_trace(s, c->mb_key, c->mb_val, c->mb_msg, sizeof(c->mb_msg));
 	} else if (c->mb_req == PX_MB_RELOAD) {
 		/* As on SIGHUP, answered with what happened (xproctl exits 1 if refused). */
 		c->mb_msg[0] = 0;

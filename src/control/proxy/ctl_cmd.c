@@ -559,6 +559,27 @@ static void cmd_mailbox(struct px_ctl *ctl, FILE *f, enum px_ctl_mb req, int arg
 	fputc('}', f);
 }
 
+/* trace FILE [SECONDS] | trace stop | trace: through the mailbox; the trace's state back. */
+static void cmd_trace(struct px_ctl *ctl, FILE *f, int argc, char **argv)
+{
+	char msg[512];
+	const char *what = "", *path = "";
+	int rc;
+
+	if (argc == 2 && !strcmp(argv[1], "stop")) {
+		what = "stop";
+	} else if (argc == 2 || argc == 3) {
+		path = argv[1];
+		what = argc == 3 ? argv[2] : "10";
+	} else if (argc != 1) {
+		return fail(f, "usage: trace FILE [SECONDS] | trace stop | trace");
+	}
+	rc = px_ctl_post(ctl, PX_MB_TRACE, what, path, msg, sizeof(msg));
+	if (rc)
+		return fail(f, "%s", msg);
+	fprintf(f, "{\"ok\":true,%s}", msg);
+}
+
 void px_ctl_handle(struct px_ctl *ctl, char *line, FILE *f)
 {
 	char *argv[CTL_ARGS + 1], *save = NULL, *tok;
@@ -571,7 +592,7 @@ void px_ctl_handle(struct px_ctl *ctl, char *line, FILE *f)
 	}
 	if (!argc)
 		return fail(f, "empty request; commands: status, top, flagged, flag, unflag, set, "
-			       "reload, devices [N], dst ADDR");
+			       "reload, devices [N], dst ADDR, trace");
 	if (!strcmp(argv[0], "status") && argc == 1)
 		return cmd_status(ctl, f);
 	if (!strcmp(argv[0], "top") && argc <= 2)
@@ -588,12 +609,14 @@ void px_ctl_handle(struct px_ctl *ctl, char *line, FILE *f)
 		return cmd_device(ctl, f, argv[1]);
 	if (!strcmp(argv[0], "dst"))
 		return cmd_dst(ctl, f, argc, argv);
+	if (!strcmp(argv[0], "trace"))
+		return cmd_trace(ctl, f, argc, argv);
 	if (!strcmp(argv[0], "set"))
 		return cmd_mailbox(ctl, f, PX_MB_SET, argc, argv);
 	if (!strcmp(argv[0], "reload"))
 		return cmd_mailbox(ctl, f, PX_MB_RELOAD, argc, argv);
 	fail(f,
 	     "unknown request '%.40s'; commands: status, top [N], flagged, flag DEV DST "
-	     "[SECONDS], unflag DEV DST, set KEY VALUE, reload, devices [N], dst ADDR [N]",
+	     "[SECONDS], unflag DEV DST, set KEY VALUE, reload, devices [N], dst ADDR [N], trace FILE [SECONDS]",
 	     argv[0]);
 }

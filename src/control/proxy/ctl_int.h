@@ -14,6 +14,7 @@ enum px_ctl_mb {
 	PX_MB_NONE = 0,
 	PX_MB_SET,
 	PX_MB_RELOAD,
+	PX_MB_TRACE, /* key: seconds, "stop" or "" (state); val: the file */
 };
 
 /*

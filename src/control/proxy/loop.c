@@ -17,6 +17,7 @@
 #include "control/proxy/mgmt.h"
 #include "control/proxy/proxy.h"
 #include "control/proxy/run.h"
+#include "control/proxy/trace.h"
 
 static volatile sig_atomic_t got_quit, got_hup;
 
@@ -179,7 +180,9 @@ static void tick(struct px_state *s)
 	err = px_neigh_refresh(s->env.nh, s->xdp.ifindex);
 	if (err)
 		pr_debug("neighbour refresh: %s", strerror(-err));
-	px_ctl_tick(s); /* xproctl's `set` and `reload` run here, answered with the outcome */
+	px_ctl_tick(
+		s); /* xproctl's `set`, `reload` and `trace` run here, answered with the outcome */
+	px_trace_tick(s);
 	if (got_hup) {
 		char msg[600];
 

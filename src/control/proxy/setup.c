@@ -24,6 +24,7 @@
 #include "control/proxy/mgmt.h"
 #include "control/proxy/proxy.h"
 #include "control/proxy/run.h"
+#include "control/proxy/trace.h"
 
 /* What the stages hand on to each other while starting. */
 struct boot {
@@ -343,6 +344,7 @@ static int workers_up(struct px_state *s, struct boot *b)
 static void workers_down(struct px_state *s)
 {
 	join_workers(s);
+	px_trace_fini(s); /* after the workers: they write its rings */
 	px_loop_finish(s);
 }
 

@@ -31,6 +31,7 @@ struct px_state {
 	uint64_t sync_reseeds; /* the round's reseeds, as last logged */
 	struct px_mgmt *mgmt; /* PROBE_REPLY and OVERLOAD (mgmt.c); NULL: none */
 	struct px_ctl *ctl; /* xproctl socket and metrics threads (ctl.c), or NULL */
+	struct px_trace *trace; /* xproctl trace (trace.c); NULL until the first */
 	int stages_up; /* start-up stages done (setup.c): what teardown undoes */
 };
 

@@ -41,7 +41,10 @@ static const char usage_text[] =
 	"  devices N                  device N: prefix, epoch, rejections by reason, its pairs\n"
 	"                             with rates and state (pass, over_tf1, capped, flagged)\n"
 	"  dst ADDR [N]               a destination: local and global window, fair share,\n"
-	"                             its N heaviest senders (default 10)\n";
+	"                             its N heaviest senders (default 10)\n"
+	"  trace FILE [SECONDS]       record the authenticated DATA the workers filter into\n"
+	"                             FILE (on the proxy's host; default 10 s), as\n"
+	"                             xpro-replay --trace reads it; trace stop; trace: state\n";
 
 static const char *const man_extra[] = {
 	"DESCRIPTION",
