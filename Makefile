@@ -98,7 +98,7 @@ help:
 	@echo "                with sync on and off; print the outcome (make docker-image: images;"
 	@echo "                XDK_STORE=cluster: synced through a three-master Redis Cluster)"
 	@echo "make eval       measure the paper's claims on the testbed; regenerate docs/evaluation.md"
-	@echo "                and docs/eval/*.png (~15 min; QUICK=1: a short run into build/eval-quick/)"
+	@echo "                and docs/eval/*.png (10-15 min; QUICK=1: a short run into build/eval-quick/)"
 	@echo "make man        the manual pages, printed by the binaries, into $(B)/man/"
 	@echo "make install    binaries, man pages, systemd units, example configs (PREFIX=$(PREFIX),"
 	@echo "                DESTDIR); make uninstall removes them"
