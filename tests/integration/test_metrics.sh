@@ -25,7 +25,7 @@ xpi_provision 4
 xpi_bpffs
 xps_master_start
 xpi_start_proxy --queues 0-1 --tt1-ms 60000 --ctl-socket "$SOCK" --metrics "$ADDR" \
-	--redis "$MASTER_ADDR:$MASTER_PORT" --proxy-id m0
+	--redis "$MASTER_ADDR:$MASTER_PORT" --proxy-id m0 --log-level debug
 
 # scrape NAME PATH: GET http://$ADDR$PATH from the proxy's namespace into $XPI_T/NAME.json:
 # {"status": code, "types": {family: type}, "helps": [families], "samples": {name{labels}: value}}.
@@ -99,6 +99,8 @@ xpi_check "after traffic: XDP counters (but pass_other: ARP, ND) equal xproctl s
 	"all($M(after, 'xpro_xdp_packets_total', 'action=\"%s\"' % a) == n for a, n in st.xdp_packets.items() if a != 'pass_other')" after st
 xpi_check "after traffic: engine records, drop-map and devices equal xproctl status" \
 	"($M(after, 'xpro_engine_pairs'), $M(after, 'xpro_engine_dsts'), $M(after, 'xpro_engine_devs'), $M(after, 'xpro_drop_map_entries'), $M(after, 'xpro_devices_provisioned')) == (st.engine.pairs, st.engine.dsts, st.engine.devs, st.drop_map_entries, st.devices_provisioned) == (2, 1, 2, 0, 4)" after st
+xpi_check "log-level debug: the configuration as it differs from the defaults, then a line per sync round (rate-limited)" \
+	"(lambda t: 'debug: configuration, where it differs from the defaults: ' in t and 'tt1-ms 10000 -> 60000' in t and __import__('re').search(r'debug: sync round: up, \\d+ buckets, \\d+ bytes, [0-9.]+ ms \\(collect', t) is not None)(open('$XPI_T/proxy.err').read())"
 xpi_check "build info: the release, the proxy id, the policy; thresholds as configured" \
 	"$M(after, 'xpro_build_info', 'version=\"%s\"' % st.version, 'proxy_id=\"m0\"', 'dst_policy=\"fair\"') == 1 and st.version == open('include/xpro/version.h').read().split('XPRO_VERSION \"')[1].split('\"')[0] and ($M(after, 'xpro_threshold', 'key=\"tt1_ms\"'), $M(after, 'xpro_threshold', 'key=\"tf1\"'), $M(after, 'xpro_threshold', 'key=\"hold_ms\"')) == (60000, st.thresholds.tf1, st.thresholds.hold_ms) == (60000, 1000, 10000)" after st
 xpi_check "with the master up: xpro_sync_up 1, rounds counted, as xproctl says (redis up)" \

@@ -79,6 +79,14 @@ static void sync_once(struct px_state *s, uint64_t now)
 	if (sync_round_run(s->sync, now, &s->load) == -EAGAIN)
 		return;
 	sync_round_stats(s->sync, &st);
+	pr_debug_rl(now,
+		    "sync round: %s, %" PRIu64 " buckets, %" PRIu64
+		    " bytes, %.1f ms (collect %.1f, "
+		    "store %.1f, apply %.1f); %d other proxies; %" PRIu64 " packets in our total",
+		    sync_state_name(st.state), st.last_buckets, st.last_bytes,
+		    (double)st.last_round_ns / 1e6, (double)st.last_collect_ns / 1e6,
+		    (double)st.last_store_ns / 1e6, (double)st.last_apply_ns / 1e6, st.others,
+		    st.packets_merged);
 	if (st.reseeds != s->sync_reseeds)
 		pr_warn("sync: the store lost entries of ours (%" PRIu64
 			" buckets); publishing every "
@@ -165,6 +173,8 @@ static void write_status(struct px_state *s)
 static void tick(struct px_state *s)
 {
 	uint64_t now = xf_now_ns();
+	uint64_t expired = s->flags_expired, reclaimed = s->reclaimed;
+	size_t congested;
 	int err;
 
 	/* Flagged pairs first: a flood dropped in XDP must not look idle to reclaim. */
@@ -174,9 +184,16 @@ static void tick(struct px_state *s)
 	if (s->mgmt)
 		px_mgmt_run(s->mgmt, s);
 	/* The fair policy's rate estimates and shares (harmless under fcfs). */
-	xf_engine_share(s->env.engine, now);
+	congested = xf_engine_share(s->env.engine, now);
 	/* Exact totals come from the workers' counters (xf_engine_admitted), not deltas. */
 	s->reclaimed += xf_engine_reclaim_idle(s->env.engine, now);
+	if (s->flags_expired != expired || s->reclaimed != reclaimed || congested)
+		pr_debug_rl(now,
+			    "tick: %" PRIu64 " flags expired (%" PRIu64
+			    " left in the drop-map), %" PRIu64
+			    " idle pairs reclaimed, %zu destinations over T_F2 (fair share)",
+			    s->flags_expired - expired, s->drop_map_entries,
+			    s->reclaimed - reclaimed, congested);
 	err = px_neigh_refresh(s->env.nh, s->xdp.ifindex);
 	if (err)
 		pr_debug("neighbour refresh: %s", strerror(-err));

@@ -138,15 +138,18 @@ void px_log_init(int level);
  * call site, XLOG_LIMIT_BURST lines per XLOG_LIMIT_WINDOW_MS, then one line
  * saying how many were suppressed.  now_ns: any monotonic clock.
  */
-#define pr_info_rl(now_ns, ...)                                                     \
-	do {                                                                        \
-		static struct xlog_limit rl_;                                       \
-		unsigned long sup_;                                                 \
-		if (xlog_limit_pass(&rl_, (now_ns), &sup_)) {                       \
-			if (sup_)                                                   \
-				pr_info("(%lu similar messages suppressed)", sup_); \
-			pr_info(__VA_ARGS__);                                       \
-		}                                                                   \
+#define px_log_rl(level, now_ns, ...)                                                       \
+	do {                                                                                \
+		static struct xlog_limit rl_;                                               \
+		unsigned long sup_;                                                         \
+		if (px_log_level >= (level) && xlog_limit_pass(&rl_, (now_ns), &sup_)) {    \
+			if (sup_)                                                           \
+				px_log((level), "(%lu similar messages suppressed)", sup_); \
+			px_log((level), __VA_ARGS__);                                       \
+		}                                                                           \
 	} while (0)
+#define pr_info_rl(now_ns, ...) px_log_rl(1, (now_ns), __VA_ARGS__)
+/* Debug lines an attack or every period can repeat (a round, a probe): the same limit. */
+#define pr_debug_rl(now_ns, ...) px_log_rl(2, (now_ns), __VA_ARGS__)
 
 #endif

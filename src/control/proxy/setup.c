@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "control/provision.h"
+#include "control/proxy/config.h"
 #include "control/proxy/ctl.h"
 #include "control/proxy/mgmt.h"
 #include "control/proxy/proxy.h"
@@ -440,6 +441,15 @@ int px_setup(struct px_state *s)
 	}
 	pr_info("running: %d worker%s on %s, tunnel port %u", s->nworkers,
 		s->nworkers == 1 ? "" : "s", s->cfg.ifname, s->cfg.port);
+	if (px_log_level >= 2) {
+		static struct px_config def;
+		char diff[2048];
+
+		px_config_defaults(&def);
+		px_config_changes(&def, &s->cfg, diff, sizeof(diff));
+		pr_debug("configuration, where it differs from the defaults: %s",
+			 diff[0] ? diff : "(none)");
+	}
 	return 0;
 }
 
