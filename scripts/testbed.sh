@@ -56,6 +56,7 @@ tb_ns()
 	dev[0-9]*) echo "${p}d${1#dev}" ;;
 	victim) echo "${p}vic" ;;
 	bystander) echo "${p}bys" ;;
+	ns:*) echo "${1#ns:}" ;; # a namespace a test made itself (named ${TB_PREFIX}...: tb_down removes it)
 	*)
 		echo "tb_ns: unknown role '$1'" >&2
 		return 1

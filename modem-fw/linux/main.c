@@ -168,6 +168,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (xm_uplink_setup(&s.cfg, s.udp_fd, err, sizeof(err))) {
+		xm_log("%s", err);
+		return 1;
+	}
 	s.tun_fd = xm_tun_open(&s.cfg, err, sizeof(err));
 	if (s.tun_fd < 0) {
 		xm_log("%s", err);

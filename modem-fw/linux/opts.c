@@ -14,7 +14,8 @@
 
 static const char usage[] =
 	"usage: xpro-modem --dev N --proxy ADDR:PORT[=SECRET|@PROVFILE]... --epoch-file PATH\n"
-	"                  [--provision FILE] [--tun NAME] [--src A.B.C.D] [--route PREFIX]...\n"
+	"                  [--provision FILE] [--tun NAME] [--src ADDR] [--route PREFIX]...\n"
+	"                  [--uplink IFACE] [--mtu BYTES]\n"
 	"                  [--status FILE] [--t-w PERMILLE] [--hyst PERMILLE] [--dwell-ms MS]\n"
 	"                  [--probe-ms MS] [--probe-idle-ms MS] [--probe-timeout-ms MS]\n"
 	"                  [--miss-max N] [--encrypt off|prefer|require] [-v]\n"
@@ -23,8 +24,15 @@ static const char usage[] =
 	"                 is the first current one); its secret for this device as 32 hex digits,\n"
 	"                 or from a provisioning file (@FILE, or --provision for all)\n"
 	"  --provision    provisioning file (xpro-proxy's format) for proxies given without one;\n"
-	"                 also gives --src: the device's IPv4 prefix address\n"
-	"  --route        IPv4 prefix sent through the tunnel (default: 0.0.0.0/0)\n"
+	"                 also gives --src: the device's prefix address (IPv6: its first host)\n"
+	"  --src          the TUN's source address, IPv4 or IPv6\n"
+	"  --route        IPv4 or IPv6 prefix sent through the tunnel (default: 0.0.0.0/0)\n"
+	"  --uplink       the interface the tunnel leaves by (default: that of the route to the\n"
+	"                 first proxy); the tunnel socket is bound to it, so no --route can\n"
+	"                 send the tunnel into its own TUN\n"
+	"  --mtu          the uplink's MTU (default: the interface's); the TUN's MTU is this\n"
+	"                 less the outer headers (IPv4 56 bytes, IPv6 76), so tunnel datagrams\n"
+	"                 are never fragmented and too-large inner packets get ICMP errors\n"
 	"  --epoch-file   the key epoch's two slots (created if missing; must persist)\n"
 	"  --status       JSON status, rewritten every 200 ms and on every event\n";
 
@@ -89,31 +97,49 @@ static int parse_addr(const char *s, struct mfw_addr *a)
 	return xpro_hostport_parse(s, a->ip, &a->port, XPRO_HP_PORT) ? 0 : -1;
 }
 
+/* "A.B.C.D[/N]", "V6[/N]" or "default" (IPv4 0.0.0.0/0) into r, host bits cleared. */
 static int parse_route(const char *s, struct xm_route *r)
 {
 	char buf[64], *slash;
-	uint32_t plen = 32;
+	uint32_t plen;
 	struct in_addr a;
 
+	memset(r, 0, sizeof(*r));
 	if (!strcmp(s, "default"))
 		s = "0.0.0.0/0";
 	snprintf(buf, sizeof(buf), "%s", s);
 	slash = strchr(buf, '/');
-	if (slash) {
+	if (slash)
 		*slash = 0;
-		if (parse_u32(slash + 1, 32, &plen))
+	if (inet_pton(AF_INET, buf, &a) == 1) {
+		plen = 32;
+		if (slash && parse_u32(slash + 1, 32, &plen))
 			return -1;
+		r->plen = (uint8_t)plen;
+		r->net4 = a.s_addr & (plen ? htonl(~0u << (32 - plen)) : 0);
+		return 0;
 	}
-	if (inet_pton(AF_INET, buf, &a) != 1)
+	if (inet_pton(AF_INET6, buf, r->net6) != 1)
 		return -1;
+	plen = 128;
+	if (slash && parse_u32(slash + 1, 128, &plen))
+		return -1;
+	r->v6 = true;
 	r->plen = (uint8_t)plen;
-	r->net = a.s_addr & (plen ? htonl(~0u << (32 - plen)) : 0);
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned bits = plen > 8 * i ? plen - 8 * i : 0;
+
+		r->net6[i] &= (uint8_t)(bits >= 8 ? 0xff : 0xff << (8 - bits));
+	}
 	return 0;
 }
 
-/* The device's entry in a provisioning file: its secret and (IPv4) source address. */
+/*
+ * The device's entry in a provisioning file: its secret and its source address (an
+ * IPv4 prefix's address; an IPv6 prefix's first host, or the /128 itself).
+ */
 static int from_provision(const char *path, uint32_t dev, uint8_t secret[XPRO_TUN_SECRET_LEN],
-			  uint32_t *src)
+			  struct xm_config *cfg)
 {
 	struct tun_dev_conf *conf = NULL;
 	char err[256];
@@ -129,8 +155,14 @@ static int from_provision(const char *path, uint32_t dev, uint8_t secret[XPRO_TU
 		if (conf[i].dev != dev)
 			continue;
 		memcpy(secret, conf[i].secret, XPRO_TUN_SECRET_LEN);
-		if (src && conf[i].ipver == 4)
-			memcpy(src, conf[i].prefix + 12, 4);
+		if (cfg && conf[i].ipver == 4) {
+			memcpy(&cfg->src, conf[i].prefix + 12, 4);
+		} else if (cfg && conf[i].ipver == 6) {
+			memcpy(cfg->src6, conf[i].prefix, 16);
+			if (conf[i].plen < 128)
+				cfg->src6[15] |= 1;
+			cfg->have_src6 = true;
+		}
 		rc = 0;
 	}
 	free(conf);
@@ -146,6 +178,8 @@ enum {
 	O_TUN,
 	O_SRC,
 	O_ROUTE,
+	O_UPLINK,
+	O_MTU,
 	O_EPOCH,
 	O_STATUS,
 	O_TW,
@@ -169,6 +203,8 @@ int xm_parse_args(int argc, char **argv, struct xm_config *cfg)
 		{ "tun", 1, NULL, O_TUN },
 		{ "src", 1, NULL, O_SRC },
 		{ "route", 1, NULL, O_ROUTE },
+		{ "uplink", 1, NULL, O_UPLINK },
+		{ "mtu", 1, NULL, O_MTU },
 		{ "epoch-file", 1, NULL, O_EPOCH },
 		{ "status", 1, NULL, O_STATUS },
 		{ "t-w", 1, NULL, O_TW },
@@ -215,9 +251,21 @@ int xm_parse_args(int argc, char **argv, struct xm_config *cfg)
 			snprintf(cfg->tun, sizeof(cfg->tun), "%s", optarg);
 			break;
 		case O_SRC:
-			if (inet_pton(AF_INET, optarg, &cfg->src) != 1)
-				goto bad;
+			if (inet_pton(AF_INET, optarg, &cfg->src) != 1) {
+				if (inet_pton(AF_INET6, optarg, cfg->src6) != 1)
+					goto bad;
+				cfg->have_src6 = true;
+			}
 			have_src = true;
+			break;
+		case O_UPLINK:
+			if (strlen(optarg) >= IF_NAMESIZE)
+				goto bad;
+			snprintf(cfg->uplink, sizeof(cfg->uplink), "%s", optarg);
+			break;
+		case O_MTU:
+			if (parse_u32(optarg, 65535, &cfg->mtu) || cfg->mtu < 1280)
+				goto bad;
 			break;
 		case O_ROUTE:
 			if (cfg->nroutes == XM_MAX_ROUTES ||
@@ -291,8 +339,7 @@ int xm_parse_args(int argc, char **argv, struct xm_config *cfg)
 		return -EINVAL;
 	}
 	cfg->mfw.dev = cfg->dev;
-	if (provision[0] &&
-	    from_provision(provision, cfg->dev, prov_secret, have_src ? NULL : &cfg->src))
+	if (provision[0] && from_provision(provision, cfg->dev, prov_secret, have_src ? NULL : cfg))
 		return -EINVAL;
 	for (int i = 0; i < np; i++) {
 		char *sep = strpbrk(proxies[i], "=@");
@@ -312,7 +359,7 @@ int xm_parse_args(int argc, char **argv, struct xm_config *cfg)
 			}
 		} else if (kind == '@') {
 			if (from_provision(sep + 1, cfg->dev, cfg->secret[i],
-					   have_src || cfg->src ? NULL : &cfg->src))
+					   have_src || cfg->src || cfg->have_src6 ? NULL : cfg))
 				return -EINVAL;
 		} else if (provision[0]) {
 			memcpy(cfg->secret[i], prov_secret, XPRO_TUN_SECRET_LEN);

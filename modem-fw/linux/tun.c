@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The TUN interface: created in the caller's namespace, given the device's
- * source address, an MTU that leaves room for the tunnel's outer headers,
- * and the routes that send the device's outbound traffic into it.
+ * source addresses (IPv4, IPv6), the MTU that leaves room for the tunnel's
+ * outer headers on the uplink (uplink.c), and the routes (IPv4, IPv6) that
+ * send the device's outbound traffic into it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,15 +12,52 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/if_tun.h>
+#include <net/if.h>
 #include <net/route.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "modem.h"
 
-/* Outer IPv4 (20) + UDP (8) + tunnel header and tag (28): what a 1500-byte link leaves. */
-#define XM_OUTER 56
-#define XM_LINK_MTU 1500
+static int route_add6(const char *ifname, const struct xm_route *r)
+{
+	struct in6_rtmsg rt = { 0 };
+	int sk = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
+
+	if (sk < 0)
+		return -errno;
+	memcpy(&rt.rtmsg_dst, r->net6, 16);
+	rt.rtmsg_dst_len = r->plen;
+	rt.rtmsg_metric = 1;
+	rt.rtmsg_flags = RTF_UP | (r->plen == 128 ? RTF_HOST : 0);
+	rt.rtmsg_ifindex = (int)if_nametoindex(ifname);
+	rc = ioctl(sk, SIOCADDRT, &rt) ? -errno : 0;
+	close(sk);
+	return rc;
+}
+
+/* The kernel's struct in6_ifreq (linux/ipv6.h, which clashes with glibc's netinet/in.h). */
+struct xm_in6_ifreq {
+	struct in6_addr ifr6_addr;
+	uint32_t ifr6_prefixlen;
+	int ifr6_ifindex;
+};
+
+/* The TUN's IPv6 source, /128 (the routes say what goes in). */
+static int addr_add6(const char *ifname, const uint8_t a[16])
+{
+	struct xm_in6_ifreq r = { 0 };
+	int sk = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
+
+	if (sk < 0)
+		return -errno;
+	memcpy(&r.ifr6_addr, a, 16);
+	r.ifr6_prefixlen = 128;
+	r.ifr6_ifindex = (int)if_nametoindex(ifname);
+	rc = ioctl(sk, SIOCSIFADDR, &r) ? -errno : 0;
+	close(sk);
+	return rc;
+}
 
 static int route_add(int sk, const char *ifname, const struct xm_route *r)
 {
@@ -28,7 +66,9 @@ static int route_add(int sk, const char *ifname, const struct xm_route *r)
 	struct sockaddr_in *mask = (struct sockaddr_in *)&rt.rt_genmask;
 
 	dst->sin_family = AF_INET;
-	dst->sin_addr.s_addr = r->net;
+	if (r->v6)
+		return route_add6(ifname, r);
+	dst->sin_addr.s_addr = r->net4;
 	mask->sin_family = AF_INET;
 	mask->sin_addr.s_addr = r->plen ? htonl(~0u << (32 - r->plen)) : 0;
 	rt.rt_flags = RTF_UP | (r->plen == 32 ? RTF_HOST : 0);
@@ -57,7 +97,7 @@ int xm_tun_open(const struct xm_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		goto fail;
 	}
-	ifr.ifr_mtu = XM_LINK_MTU - XM_OUTER;
+	ifr.ifr_mtu = (int)cfg->tun_mtu;
 	if (ioctl(sk, SIOCSIFMTU, &ifr)) {
 		snprintf(err, errlen, "MTU of %s: %s", cfg->tun, strerror(errno));
 		goto fail;
@@ -85,12 +125,25 @@ int xm_tun_open(const struct xm_config *cfg, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	if (cfg->have_src6) {
+		rc = addr_add6(cfg->tun, cfg->src6);
+		if (rc) {
+			snprintf(err, errlen, "IPv6 address of %s: %s%s", cfg->tun, strerror(-rc),
+				 cfg->tun_mtu < 1280 ? " (IPv6 needs a TUN MTU of 1280: raise the "
+						       "uplink's MTU)"
+						     : "");
+			goto fail;
+		}
+	}
 	for (int i = 0; i < cfg->nroutes; i++) {
 		rc = route_add(sk, cfg->tun, &cfg->route[i]);
 		if (rc) {
-			char net[INET_ADDRSTRLEN];
+			char net[INET6_ADDRSTRLEN];
 
-			inet_ntop(AF_INET, &cfg->route[i].net, net, sizeof(net));
+			if (cfg->route[i].v6)
+				inet_ntop(AF_INET6, cfg->route[i].net6, net, sizeof(net));
+			else
+				inet_ntop(AF_INET, &cfg->route[i].net4, net, sizeof(net));
 			snprintf(err, errlen, "route %s/%u via %s: %s", net, cfg->route[i].plen,
 				 cfg->tun, strerror(-rc));
 			goto fail;
