@@ -9,7 +9,7 @@ PKGS=(
 	clang llvm lld libclang-rt-14-dev clang-format
 	libbpf-dev libxdp-dev bpftool linux-libc-dev
 	liburcu-dev libhiredis-dev libcmocka-dev libjemalloc-dev libsodium-dev
-	redis-server iproute2 nftables python3
+	redis-server iproute2 nftables python3 iputils-ping curl
 	valgrind gnuplot-nox
 	systemd man-db groff-base
 )

@@ -47,6 +47,18 @@ static int udp_open(void)
 	return fd;
 }
 
+/*
+ * What the host's stack sends on the TUN for the link itself (IPv6 link-local
+ * sources, multicast destinations: router solicitations, MLD): never tunnelled,
+ * the proxy would refuse them (SPOOF).  Counted as "link_local".
+ */
+static bool link_only(const uint8_t *p, size_t n)
+{
+	if (n < 40 || p[0] >> 4 != 6)
+		return false;
+	return (p[8] == 0xfe && (p[9] & 0xc0) == 0x80) || p[24] == 0xff;
+}
+
 static void from_tun(struct xm_state *s, uint8_t *buf)
 {
 	for (int i = 0; i < TUN_BURST; i++) {
@@ -56,6 +68,10 @@ static void from_tun(struct xm_state *s, uint8_t *buf)
 		if (n <= 0)
 			return;
 		s->tun_rx++;
+		if (link_only(buf + XPRO_TUN_HDR_LEN, (size_t)n)) {
+			s->link_local++;
+			continue;
+		}
 		rc = mfw_send(&s->ctx, buf, BUF_LEN, (size_t)n);
 		if (rc == -MFW_ENETUNREACH || rc == -MFW_EAGAIN)
 			s->no_proxy++;

@@ -59,6 +59,7 @@ struct xm_state {
 	struct mfw_platform plat;
 	int tun_fd, udp_fd, epoch_fd;
 	uint64_t tun_rx, no_proxy, too_big, send_fail;
+	uint64_t link_local; /* IPv6 link-local or multicast from the TUN: not tunnelled */
 	struct xm_switch sw[XM_SWITCH_LOG];
 	unsigned nsw; /* switches logged, also past XM_SWITCH_LOG */
 };

@@ -32,10 +32,10 @@ int xm_status_write(const struct xm_state *s)
 	fprintf(f,
 		", \"switches\": %u, \"sent\": %u, \"send_errors\": %u, \"probes\": %u, "
 		"\"replies\": %u, \"overloads\": %u, \"tun_rx\": %llu, \"no_proxy\": %llu, "
-		"\"too_big\": %llu, \"rejected\": %u, \"rej\": {",
+		"\"too_big\": %llu, \"link_local\": %llu, \"rejected\": %u, \"rej\": {",
 		c->st.switches, c->st.data_sent, c->st.send_errors, c->st.probes, c->st.replies,
 		c->st.overloads, (unsigned long long)s->tun_rx, (unsigned long long)s->no_proxy,
-		(unsigned long long)s->too_big, rej);
+		(unsigned long long)s->too_big, (unsigned long long)s->link_local, rej);
 	for (int i = 1; i < MFW_REJ_N; i++)
 		fprintf(f, "%s\"%s\": %u", i > 1 ? ", " : "", mfw_rej_name(-i), c->st.rej[i]);
 	fprintf(f, "}, \"proxies\": [");
