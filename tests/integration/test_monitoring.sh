@@ -126,7 +126,7 @@ grep -ho '\(verdict\|reason\|action\)=~\?\\\?"[^"\\]*' "$MON/xpro-alerts.yml" \
 	"$MON/xpro-dashboard.json" | tr -d '\134' | sort -u |
 	python3 -c 'import json, sys; print(json.dumps({"m": sys.stdin.read().split()}))' \
 		>"$XPI_T/matchers.json"
-bad=$(xpi_py "' '.join(x for x in m.m if not all(any(__import__('re').fullmatch(alt, v) for v in s.labels.get(x.split('=')[0], [])) for alt in x.split('\"')[1].split('|')))" \
+bad=$(xpi_py "' '.join(x + '\"' for x in m.m if not all(any(__import__('re').fullmatch(alt, v) for v in s.labels.get(x.split('=')[0], [])) for alt in x.split('\"')[1].split('|')))" \
 	m="$XPI_T/matchers.json" s="$XPI_T/scrape.json")
 n=$(xpi_py "len(m.m)" m="$XPI_T/matchers.json")
 if [ -z "$bad" ] && [ "$n" -ge 5 ]; then
