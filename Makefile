@@ -358,6 +358,7 @@ INSTALL_BINS := xpro-proxy xproctl xpro-modem xpro-replay
 MAN_PAGES    := xpro-proxy.8 xpro-proxy.conf.5 xproctl.8 xpro-modem.8
 UNITS        := xpro-proxy@.service xpro-modem@.service
 DOCS         := README.md docs/protocol.md docs/sync.md docs/config.md docs/metrics.md
+MONITORING   := xpro-alerts.yml xpro-alerts.test.yml xpro-dashboard.json
 
 $(B)/man/xpro-proxy.8: $(B)/xpro-proxy
 	@mkdir -p $(@D) && $< --help-man 8 >$@
@@ -384,6 +385,8 @@ install: $(INSTALL_BINS:%=$(B)/%) man $(B)/examples/proxy.conf
 	install -m 0644 $(B)/examples/proxy.conf scripts/dist/devices.conf.example \
 		scripts/dist/modem.args.example $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DOCDIR)/monitoring
+	install -m 0644 $(MONITORING:%=scripts/dist/monitoring/%) $(DESTDIR)$(DOCDIR)/monitoring/
 
 uninstall:
 	rm -f $(INSTALL_BINS:%=$(DESTDIR)$(SBINDIR)/%) $(UNITS:%=$(DESTDIR)$(UNITDIR)/%) \

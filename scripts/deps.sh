@@ -12,7 +12,10 @@ PKGS=(
 	redis-server iproute2 nftables python3 iputils-ping curl
 	valgrind gnuplot-nox
 	systemd man-db groff-base
+	prometheus
 )
+# prometheus is here for promtool (tests/integration/test_monitoring.sh checks the alert rules
+# of scripts/dist/monitoring/); its maintainer scripts would start a server, see below.
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -34,4 +37,15 @@ fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# No service starts because of us (prometheus, redis-server): policy-rc.d exiting 101 is
+# Debian's way of telling maintainer scripts "not now" (invoke-rc.d and deb-systemd-invoke
+# ask it).  Only if there is none already (containers often have one), and only around the
+# install.
+rcd=/usr/sbin/policy-rc.d
+if [ ! -e "$rcd" ]; then
+	trap 'rm -f "$rcd"' EXIT
+	trap 'exit 130' INT TERM HUP
+	printf '#!/bin/sh\n# written by X-Pro scripts/deps.sh for one apt-get install\nexit 101\n' >"$rcd"
+	chmod 0755 "$rcd"
+fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
