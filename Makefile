@@ -357,7 +357,7 @@ UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/syste
 INSTALL_BINS := xpro-proxy xproctl xpro-modem xpro-replay
 MAN_PAGES    := xpro-proxy.8 xpro-proxy.conf.5 xproctl.8 xpro-modem.8
 UNITS        := xpro-proxy@.service xpro-modem@.service
-DOCS         := README.md docs/protocol.md docs/sync.md docs/config.md docs/metrics.md
+DOCS         := README.md docs/protocol.md docs/sync.md docs/config.md docs/metrics.md docs/deploy.md
 MONITORING   := xpro-alerts.yml xpro-alerts.test.yml xpro-dashboard.json
 
 $(B)/man/xpro-proxy.8: $(B)/xpro-proxy
